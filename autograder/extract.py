@@ -1,0 +1,103 @@
+"""Pick the definitions out of a notebook's code cells.
+
+Grading imports definitions, not experiments: from each cell it keeps imports,
+functions, classes, and constant assignments (a literal value, or an UPPER_CASE name),
+and skips everything else (training runs, plots, ``check()`` calls), so that grading time
+does not depend on experiment cells and a stray loop at top level costs nothing.
+
+IPython syntax (``%magic``, ``!shell``, ``%%cell`` magics) is blanked out before parsing,
+keeping line numbers, so a cell that uses it still loads its definitions. This runs in
+the sandbox child: ``ast.parse`` itself can be made to blow up by hostile input.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+__all__ = ["CellPlan", "plan_cell"]
+
+_MAGIC = re.compile(r"^\s*(%|!)")
+_CONSTANT_NAME = re.compile(r"^_?[A-Z][A-Z0-9_]*$")
+#: Imports the grader provides itself (the notebook's check() runtime).
+RUNTIME_MODULES = ("autograde_check",)
+
+
+@dataclass
+class CellPlan:
+    """What to execute from one cell, and what was left out."""
+
+    index: int
+    statements: list[ast.stmt] = field(default_factory=list)
+    skipped: int = 0
+    error: str | None = None
+    note: str | None = None
+
+
+def _blank_ipython(source: str) -> tuple[str, str | None]:
+    lines = source.splitlines()
+    if lines and lines[0].lstrip().startswith("%%"):
+        return "", f"cell magic {lines[0].split()[0]} (skipped)"
+    out = ["# (IPython line removed)" if _MAGIC.match(ln) else ln for ln in lines]
+    return "\n".join(out), None
+
+
+def _is_constant(node: ast.stmt) -> bool:
+    if isinstance(node, ast.Assign):
+        targets, value = node.targets, node.value
+    elif isinstance(node, ast.AnnAssign) and node.value is not None:
+        targets, value = [node.target], node.value
+    else:
+        return False
+    if not all(isinstance(t, ast.Name) for t in targets):
+        return False
+    if all(_CONSTANT_NAME.match(t.id) for t in targets):
+        return True
+    try:
+        ast.literal_eval(value)
+        return True
+    except (ValueError, TypeError, SyntaxError, RecursionError):
+        return False
+
+
+def _is_runtime_import(node: ast.stmt) -> bool:
+    if isinstance(node, ast.ImportFrom):
+        return (node.module or "").split(".")[0] in RUNTIME_MODULES
+    if isinstance(node, ast.Import):
+        return all(a.name.split(".")[0] in RUNTIME_MODULES for a in node.names)
+    return False
+
+
+def _keep(node: ast.stmt) -> bool:
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return not _is_runtime_import(node)
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return True
+    if isinstance(node, ast.Try):  # try: import x / except ImportError: ...
+        return all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in node.body)
+    return _is_constant(node)
+
+
+def plan_cell(index: int, source: str) -> CellPlan:
+    """Parse one code cell and choose its statements to run."""
+    plan = CellPlan(index)
+    text, plan.note = _blank_ipython(source)
+    try:
+        tree = ast.parse(text, filename=f"<cell {index}>")
+    except SyntaxError as exc:
+        where = f"line {exc.lineno}" if exc.lineno else "somewhere"
+        plan.error = (
+            f"cell {index} has a syntax error at {where}: {exc.msg}. "
+            "Nothing in this cell was loaded; fix it and the definitions in it will be graded."
+        )
+        return plan
+    except (RecursionError, MemoryError, ValueError) as exc:
+        plan.error = f"cell {index} could not be parsed ({type(exc).__name__}); nothing in it was loaded."
+        return plan
+    for node in tree.body:
+        if _keep(node):
+            plan.statements.append(node)
+        else:
+            plan.skipped += 1
+    return plan

@@ -1,0 +1,42 @@
+"""Helpers that probes may use; they run in the sandbox child and on the trusted side.
+
+Keep this module small and free of anything secret: it is importable by student code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["figure_data"]
+
+
+def figure_data(fig: Any) -> dict:
+    """Reduce a matplotlib Figure to plain data that can be compared.
+
+    Returns ``{"n_axes": int, "axes": [...]}`` where each axes is a dict with its x and y
+    scales, whether its labels are set, its title, and its lines as
+    ``{"label", "x", "y"}`` (``x``/``y`` as float64 lists), sorted by label. Styling is
+    not part of it.
+    """
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    if not isinstance(fig, Figure):
+        return {"error": f"expected a matplotlib Figure, got {type(fig).__name__}"}
+    axes = []
+    for ax in fig.get_axes():
+        lines = []
+        for line in ax.get_lines():
+            x = np.asarray(line.get_xdata(), dtype=np.float64).ravel().tolist()
+            y = np.asarray(line.get_ydata(), dtype=np.float64).ravel().tolist()
+            label = str(line.get_label())
+            lines.append({"label": "" if label.startswith("_") else label, "x": x, "y": y})
+        lines.sort(key=lambda d: (d["label"], d["x"][:1], d["y"][:1]))
+        axes.append({
+            "xscale": ax.get_xscale(),
+            "yscale": ax.get_yscale(),
+            "has_xlabel": bool(ax.get_xlabel()),
+            "has_ylabel": bool(ax.get_ylabel()),
+            "lines": lines,
+        })
+    return {"n_axes": len(axes), "axes": axes}

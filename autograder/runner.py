@@ -1,0 +1,218 @@
+"""Grade one submission: collect the hidden tests, run them against the sandbox, score.
+
+The trusted process holds the reference module and the hidden tests; the sandbox child
+holds only the student's definitions and the probes' source. Scores are computed here,
+from comparisons made here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable
+
+from .course import Course
+from .sandbox import Sandbox, SandboxConfig
+from .spec import Assignment, Question, SpecError
+from .testing import CaseRecord, Grade, Probe, StudentOutcome, failure_message
+
+__all__ = [
+    "GradeReport",
+    "HiddenTest",
+    "ReferenceBackend",
+    "SandboxBackend",
+    "TestResult",
+    "collect_tests",
+    "grade_cells",
+    "load_reference",
+]
+
+_TEST_NAME = re.compile(r"^test_(q\d+)_\w+$")
+
+
+@dataclass(frozen=True)
+class HiddenTest:
+    name: str
+    question: str
+    fn: Callable[[Grade], Any]
+    path: Path
+
+
+@dataclass
+class TestResult:
+    question: Question
+    name: str
+    max_score: float
+    score: float
+    records: list[CaseRecord]
+    seconds: float
+    note: str = ""
+
+
+@dataclass
+class GradeReport:
+    """Everything a results writer needs."""
+
+    assignment: Assignment
+    tests: list[TestResult] = field(default_factory=list)
+    load_problems: list[str] = field(default_factory=list)
+    load_failure: str | None = None
+    grader_fault: str | None = None
+    output_tail: str = ""
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return round(sum(t.score for t in self.tests), 6)
+
+    @property
+    def max_score(self) -> float:
+        return self.assignment.total_points
+
+
+def _import_file(path: Path, module_name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_reference(course: Course, assignment: Assignment) -> ModuleType:
+    """The reference module ``solutions.<id>``, imported from the course folder."""
+    name = f"solutions.{assignment.id}"
+    if name in sys.modules:
+        return sys.modules[name]
+    if str(course.root) not in sys.path:
+        sys.path.insert(0, str(course.root))
+    return _import_file(course.reference_path(assignment.id), name)
+
+
+def collect_tests(assignment: Assignment, folder: Path | None = None) -> list[HiddenTest]:
+    """The ``test_qK_*`` functions of ``folder`` (default: the hidden tests), in file order."""
+    folder = folder or assignment.hidden_tests
+    known = {q.id for q in assignment.questions}
+    tests: list[HiddenTest] = []
+    for path in sorted(folder.glob("test_*.py")):
+        module = _import_file(path, f"autograde_tests.{assignment.id}.{folder.name}.{path.stem}")
+        for attr, fn in vars(module).items():
+            if not attr.startswith("test_") or not callable(fn):
+                continue
+            m = _TEST_NAME.match(attr)
+            if not m:
+                raise SpecError(f"{path}: test {attr} must be named test_qK_<what>")
+            if m.group(1) not in known:
+                raise SpecError(f"{path}: {attr} is for {m.group(1)}, which assignment.toml lacks")
+            tests.append(HiddenTest(attr, m.group(1), fn, path))
+    return tests
+
+
+class SandboxBackend:
+    """Runs probes in the sandbox child."""
+
+    def __init__(self, sandbox: Sandbox, timeout_s: float) -> None:
+        self.sandbox, self.timeout_s = sandbox, timeout_s
+
+    def run(self, question: str, forbidden: list[str], probe: Probe, args: list, seed: int) -> StudentOutcome:
+        res = self.sandbox.call(question, forbidden, probe.spec, args, seed, self.timeout_s)
+        if res.status == "ok":
+            return StudentOutcome(True, res.value)
+        if res.status == "error":
+            message = res.message
+            if res.kind == "missing" and self.sandbox.report and self.sandbox.report.problems:
+                message += ") (" + "; ".join(self.sandbox.report.problems[:2])
+            return StudentOutcome(False, kind=res.kind, message=message, traceback=res.traceback)
+        return StudentOutcome(False, kind=res.status, message=res.message)
+
+
+class ReferenceBackend:
+    """Runs probes on a namespace in this process: for checking tests against the reference."""
+
+    def __init__(self, ns: Any) -> None:
+        self.ns = ns
+
+    def run(self, question: str, forbidden: list[str], probe: Probe, args: list, seed: int) -> StudentOutcome:
+        import torch
+
+        from .testing import roundtrip
+
+        try:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                return StudentOutcome(True, roundtrip(probe(self.ns, *roundtrip(args))))
+        except NotImplementedError as exc:
+            return StudentOutcome(False, kind="not_implemented", message=str(exc))
+        except Exception as exc:  # noqa: BLE001
+            return StudentOutcome(False, kind="exception", message=f"{type(exc).__name__}: {exc}")
+
+
+def run_tests(assignment: Assignment, tests: list[HiddenTest], reference: Any, backend: Any,
+              deadline: float | None = None) -> list[TestResult]:
+    """Run ``tests`` with ``backend`` as the student's side; score each."""
+    by_question: dict[str, list[HiddenTest]] = {}
+    for t in tests:
+        by_question.setdefault(t.question, []).append(t)
+    results = []
+    for q in assignment.questions:
+        q_tests = by_question.get(q.id, [])
+        for t in q_tests:
+            share = q.points / len(q_tests)
+            grade = Grade(q.id, t.name, q.forbidden, reference, backend, assignment.salt, deadline)
+            started, note = time.monotonic(), ""
+            try:
+                t.fn(grade)
+            except Exception as exc:  # noqa: BLE001 - a test tripped on the student's value
+                note = f"{type(exc).__name__}: {exc}"
+                grade.records.append(CaseRecord(
+                    "checking your results", False,
+                    f"your results could not be checked further ({note})", "check_error"))
+                print(f"[autograde] {assignment.id} {t.name}: test raised {note}", file=sys.stderr)
+            score = round(share * grade.fraction, 6)
+            results.append(TestResult(q, t.name, share, score, grade.records,
+                                      time.monotonic() - started, note))
+    return results
+
+
+def grade_cells(course: Course, assignment: Assignment, cells: list[tuple[int, str]],
+                config: SandboxConfig | None = None) -> GradeReport:
+    """Grade a submission given as code cells ``[(cell index, source), ...]``."""
+    started = time.monotonic()
+    report = GradeReport(assignment)
+    try:
+        reference = load_reference(course, assignment)
+        tests = collect_tests(assignment)
+    except Exception as exc:  # noqa: BLE001 - the course content is broken: not the student's fault
+        report.grader_fault = f"could not load the reference or the hidden tests: {type(exc).__name__}: {exc}"
+        return report
+    config = config or SandboxConfig(memory_mb=assignment.memory_mb,
+                                     cpu_s=int(assignment.grading_budget_s) + 30)
+    forbidden = sorted({f for q in assignment.questions for f in q.forbidden})
+    sandbox = Sandbox(cells, forbidden, config)
+    try:
+        load = sandbox.start()
+        report.load_problems = list(load.problems)
+        report.load_failure = load.failure
+        backend = SandboxBackend(sandbox, assignment.probe_timeout_s)
+        deadline = started + assignment.grading_budget_s
+        report.tests = run_tests(assignment, tests, reference, backend, deadline)
+        report.output_tail = sandbox.output_tail()
+    except Exception as exc:  # noqa: BLE001
+        report.grader_fault = f"{type(exc).__name__}: {exc}"
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+    finally:
+        sandbox.close()
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def describe_failure(question: str, outcome: StudentOutcome) -> str:
+    return failure_message(question, outcome)

@@ -1,0 +1,56 @@
+"""Length-prefixed wire-format messages over a pair of pipes."""
+
+from __future__ import annotations
+
+import os
+import select
+import time
+from typing import Any
+
+from ..wire import HEADER, DEFAULT_LIMITS, Limits, WireError, decode, encode, frame
+
+__all__ = ["ChannelClosed", "ChannelTimeout", "read_message", "write_message"]
+
+
+class ChannelClosed(EOFError):
+    """The other end closed its pipe (the child died or exited)."""
+
+
+class ChannelTimeout(TimeoutError):
+    """No complete message before the deadline."""
+
+
+def write_message(fd: int, value: Any) -> None:
+    data = frame(*encode(value))
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _read_exact(fd: int, n: int, deadline: float | None) -> bytes:
+    chunks, remaining = [], n
+    while remaining:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ChannelTimeout()
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                raise ChannelTimeout()
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            raise ChannelClosed()
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_message(fd: int, deadline: float | None = None, limits: Limits = DEFAULT_LIMITS) -> Any:
+    """One message; ``WireError`` if it is malformed or over the limits."""
+    json_len, blob_len = HEADER.unpack(_read_exact(fd, HEADER.size, deadline))
+    if json_len > limits.max_json_bytes or blob_len > limits.max_blob_bytes:
+        raise WireError(f"message of {json_len + blob_len} bytes is over the limit")
+    doc = _read_exact(fd, json_len, deadline)
+    blob = _read_exact(fd, blob_len, deadline)
+    return decode(doc, blob, limits)

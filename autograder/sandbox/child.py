@@ -1,0 +1,198 @@
+"""The sandbox child: load a student's definitions, then answer probe calls.
+
+Run as ``python -I -m autograder.sandbox.child REQUEST_FD REPLY_FD`` by ``process.py``,
+already inside its limits. Protocol (every message in the wire format):
+
+1. parent -> child: ``{"op": "load", "cells": [[index, source], ...], "forbidden": [...]}``
+   child -> parent: ``{"status": "loaded", "defined": [...], "problems": [...], ...}``
+2. parent -> child: ``{"op": "call", "id": n, "question": "q1", "forbidden": [...],
+   "probe": {"name", "source"}, "args": [...], "seed": int}``
+   child -> parent: ``{"id": n, "status": "ok", "value": ...}`` or
+   ``{"id": n, "status": "error", "kind": ..., "message": ...}``
+
+The child only reports values; it never says whether anything passed. Nothing here is
+trusted by the parent.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+import types
+
+_STUDENT_FRAME_PREFIX = "<cell "
+
+
+class MissingDefinition(AttributeError):
+    """The notebook does not define a name a probe needs."""
+
+
+class Namespace:
+    """Attribute access to the student's definitions, with a clear error when missing."""
+
+    def __init__(self, names: dict) -> None:
+        object.__setattr__(self, "_names", names)
+
+    def __getattr__(self, name: str):
+        try:
+            return object.__getattribute__(self, "_names")[name]
+        except KeyError:
+            raise MissingDefinition(name) from None
+
+    def __contains__(self, name: str) -> bool:
+        return name in object.__getattribute__(self, "_names")
+
+
+def _student_traceback(exc: BaseException, limit: int = 6) -> str:
+    """The frames of the student's own cells, and the exception line."""
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(_STUDENT_FRAME_PREFIX)
+    ]
+    lines = [
+        f"  {f.filename[1:-1]}, line {f.lineno}, in {f.name}" + (f"\n    {f.line}" if f.line else "")
+        for f in frames[-limit:]
+    ]
+    summary = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return "\n".join([*lines, summary]) if lines else summary
+
+
+def _runtime_stub_module() -> types.ModuleType:
+    """``autograde_check`` as seen while grading: check() does nothing here."""
+    mod = types.ModuleType("autograde_check")
+    mod.check = lambda *args, **kwargs: None
+    mod.check_all = lambda *args, **kwargs: None
+    return mod
+
+
+def _load(cells: list, names: dict) -> dict:
+    from autograder.extract import plan_cell
+
+    problems, skipped, loaded_cells = [], 0, 0
+    for index, source in cells:
+        plan = plan_cell(int(index), str(source))
+        if plan.error:
+            problems.append(plan.error)
+            continue
+        skipped += plan.skipped
+        for node in plan.statements:
+            import ast
+
+            code = compile(ast.Module([node], []), f"<cell {index}>", "exec")
+            try:
+                exec(code, names)  # noqa: S102 - this is the sandbox
+            except BaseException as exc:  # noqa: BLE001 - SystemExit included
+                kind = type(exc).__name__
+                problems.append(
+                    f"cell {index}, line {node.lineno}: running this definition raised "
+                    f"{kind}: {str(exc)[:300]}"
+                )
+        loaded_cells += 1
+    defined = sorted(k for k in names if not k.startswith("__"))
+    return {"status": "loaded", "defined": defined[:2000], "problems": problems[:100],
+            "skipped_statements": skipped, "cells": loaded_cells}
+
+
+def _compile_probe(spec: dict, cache: dict):
+    key = (spec["name"], spec["source"])
+    if key not in cache:
+        import math
+
+        import numpy as np
+        import torch
+
+        from autograder import probe_helpers
+
+        scope = {"torch": torch, "np": np, "numpy": np, "math": math,
+                 "probe_helpers": probe_helpers, "__name__": "probe"}
+        exec(compile(spec["source"], f"<probe {spec['name']}>", "exec"), scope)  # noqa: S102
+        cache[key] = scope[spec["name"]]
+    return cache[key]
+
+
+def _call(req: dict, ns: Namespace, traps, cache: dict) -> dict:
+    import random
+
+    import numpy as np
+    import torch
+
+    from autograder.wire import WireError, encode
+
+    from .traps import ForbiddenAPIError
+
+    reply = {"id": req["id"]}
+    probe = _compile_probe(req["probe"], cache)
+    torch.manual_seed(req["seed"])
+    random.seed(req["seed"])
+    np.random.seed(req["seed"] % (2**32))
+    traps.enter(req["question"], list(req["forbidden"]))
+    started = time.perf_counter()
+    try:
+        value = probe(ns, *req["args"])
+    except MissingDefinition as exc:
+        reply.update(status="error", kind="missing", message=str(exc.args[0]))
+    except ForbiddenAPIError as exc:
+        reply.update(status="error", kind="forbidden", message=str(exc))
+    except NotImplementedError as exc:
+        reply.update(status="error", kind="not_implemented", message=str(exc),
+                     traceback=_student_traceback(exc))
+    except (SystemExit, KeyboardInterrupt) as exc:
+        reply.update(status="error", kind="exit",
+                     message=f"your code raised {type(exc).__name__} ({exc!s:.100}) while being graded")
+    except BaseException as exc:  # noqa: BLE001
+        reply.update(status="error", kind="exception", message=f"{type(exc).__name__}: {exc!s:.500}",
+                     traceback=_student_traceback(exc))
+    else:
+        reply.update(status="ok", value=value)
+    finally:
+        traps.leave()
+    reply["seconds"] = time.perf_counter() - started
+    if traps.violations:
+        reply = {"id": req["id"], "status": "error", "kind": "forbidden",
+                 "message": f"called {traps.violations[0]}, which {req['question']} forbids",
+                 "seconds": reply["seconds"]}
+    if reply["status"] == "ok":
+        try:
+            encode(reply)
+        except (WireError, TypeError, ValueError, RecursionError) as exc:
+            reply = {"id": req["id"], "status": "error", "kind": "unencodable",
+                     "message": f"the returned value could not be sent back: {exc}"}
+    return reply
+
+
+def main(argv: list[str]) -> int:
+    request_fd, reply_fd = int(argv[1]), int(argv[2])
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("AUTOGRADE_THREADS", "1")))
+
+    from .channel import ChannelClosed, read_message, write_message
+    from .traps import TrapState, install_traps
+
+    hello = read_message(request_fd)
+    traps = TrapState()
+    install_traps(list(hello.get("forbidden", [])), traps)
+    sys.modules["autograde_check"] = _runtime_stub_module()
+    names: dict = {"__name__": "submission", "__builtins__": __builtins__}
+    report = _load(hello["cells"], names)
+    report["unknown_forbidden"] = traps.unknown
+    write_message(reply_fd, report)
+    ns, cache = Namespace(names), {}
+    while True:
+        try:
+            req = read_message(request_fd)
+        except ChannelClosed:
+            return 0
+        if req.get("op") == "exit":
+            return 0
+        write_message(reply_fd, _call(req, ns, traps, cache))
+
+
+if __name__ == "__main__":
+    try:
+        code = main(sys.argv)
+    finally:
+        sys.stdout.flush()
+    os._exit(code)

@@ -1,0 +1,318 @@
+"""The trusted side of the sandbox: start the child, talk to it, and clean up after it.
+
+The child runs in its own session (so a wall-clock kill takes its whole process group),
+in a fresh temporary directory, with a scrubbed environment and resource limits; when
+the grader runs as root (Gradescope, CI) it also runs as an unprivileged user with no
+supplementary groups and ``no_new_privs``. Every reply is decoded with the wire format's
+caps; a child that dies, stalls, or sends garbage costs the probe that was running, and
+the next probe gets a fresh child.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import pwd
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..wire import WireError
+from .channel import ChannelClosed, ChannelTimeout, read_message, write_message
+
+__all__ = ["CallResult", "LoadReport", "Sandbox", "SandboxConfig", "sandbox_user"]
+
+#: Users tried, in order, for the privilege drop when the grader runs as root.
+SANDBOX_USERS = ("autograde-sbx", "nobody")
+_PR_SET_PDEATHSIG, _PR_SET_NO_NEW_PRIVS = 1, 38
+
+
+@dataclass
+class SandboxConfig:
+    """Limits for one child."""
+
+    load_timeout_s: float = 60.0
+    memory_mb: int = 3072
+    cpu_s: int = 600
+    file_size_mb: int = 64
+    open_files: int = 256
+    processes: int = 64
+    output_limit: int = 16_384
+    python: str = sys.executable
+    threads: int = 1
+    user: str | None = None  # default: the first of SANDBOX_USERS that exists, when root
+
+
+@dataclass
+class LoadReport:
+    """What loading the notebook's definitions did."""
+
+    ok: bool
+    defined: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    failure: str | None = None  # the child could not load at all
+
+
+@dataclass
+class CallResult:
+    """One probe call: ``status`` is ok, error, timeout, crash or protocol."""
+
+    status: str
+    value: Any = None
+    kind: str = ""
+    message: str = ""
+    traceback: str = ""
+    seconds: float = 0.0
+
+
+def sandbox_user(preferred: str | None = None) -> pwd.struct_passwd | None:
+    """The account student code runs as, or None when not root (no drop possible)."""
+    if os.geteuid() != 0:
+        return None
+    for name in ([preferred] if preferred else []) + list(SANDBOX_USERS):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    raise RuntimeError("running as root but no sandbox user exists (create 'autograde-sbx')")
+
+
+def _prctl(option: int, value: int) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(option, value, 0, 0, 0)
+
+
+def _limits(cfg: SandboxConfig) -> list[tuple[int, tuple[int, int]]]:
+    mb = 1 << 20
+    out = [
+        (resource.RLIMIT_CPU, (cfg.cpu_s, cfg.cpu_s + 5)),
+        (resource.RLIMIT_DATA, (cfg.memory_mb * mb, cfg.memory_mb * mb)),
+        (resource.RLIMIT_FSIZE, (cfg.file_size_mb * mb, cfg.file_size_mb * mb)),
+        (resource.RLIMIT_NOFILE, (cfg.open_files, cfg.open_files)),
+        (resource.RLIMIT_CORE, (0, 0)),
+    ]
+    if os.geteuid() == 0:  # RLIMIT_NPROC counts per uid, and root is exempt anyway
+        out.append((resource.RLIMIT_NPROC, (cfg.processes, cfg.processes)))
+    return out
+
+
+class Sandbox:
+    """One student's definitions, loaded in a child process; call probes on them."""
+
+    def __init__(self, cells: list[tuple[int, str]], forbidden: list[str], cfg: SandboxConfig) -> None:
+        self.cells, self.forbidden, self.cfg = cells, sorted(set(forbidden)), cfg
+        self.user = sandbox_user(cfg.user)
+        self.proc: subprocess.Popen | None = None
+        self.workdir: str | None = None
+        self.report: LoadReport | None = None
+        self.starts = 0
+        self._next_id = 0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _preexec(self, keep_fds: tuple[int, ...]) -> None:
+        # Runs in the forked child before exec: the order matters (groups, gid, uid).
+        os.setsid()
+        if self.user is not None:
+            os.setgroups([])
+            os.setgid(self.user.pw_gid)
+            os.setuid(self.user.pw_uid)
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # after setuid, which clears it
+        _prctl(_PR_SET_NO_NEW_PRIVS, 1)
+        for which, value in _limits(self.cfg):
+            resource.setrlimit(which, value)
+        for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_DFL)
+
+    def start(self) -> LoadReport:
+        """Start a child and load the notebook's definitions into it."""
+        self.close()
+        self.starts += 1
+        self.workdir = tempfile.mkdtemp(prefix="autograde-sbx-")
+        if self.user is not None:
+            os.chown(self.workdir, self.user.pw_uid, self.user.pw_gid)
+        os.chmod(self.workdir, 0o700)
+        req_r, req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        self._output = tempfile.TemporaryFile()
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": self.workdir,
+            "TMPDIR": self.workdir,
+            "MPLBACKEND": "Agg",
+            "MPLCONFIGDIR": self.workdir,
+            "OMP_NUM_THREADS": str(self.cfg.threads),
+            "MKL_NUM_THREADS": str(self.cfg.threads),
+            "OPENBLAS_NUM_THREADS": str(self.cfg.threads),
+            "AUTOGRADE_THREADS": str(self.cfg.threads),
+            "PYTHONHASHSEED": "0",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "LANG": "C.UTF-8",
+        }
+        for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine quirks, not secrets
+            if key in os.environ:
+                env[key] = os.environ[key]
+        try:
+            self.proc = subprocess.Popen(
+                [self.cfg.python, "-I", "-B", "-m", "autograder.sandbox.child", str(req_r), str(rep_w)],
+                stdin=subprocess.DEVNULL,
+                stdout=self._output,
+                stderr=self._output,
+                cwd=self.workdir,
+                env=env,
+                pass_fds=(req_r, rep_w),
+                preexec_fn=lambda: self._preexec((req_r, rep_w)),
+                close_fds=True,
+            )
+        finally:
+            os.close(req_r)
+            os.close(rep_w)
+        self._req, self._rep = req_w, rep_r
+        deadline = time.monotonic() + self.cfg.load_timeout_s
+        try:
+            write_message(self._req, {"op": "load", "cells": [list(c) for c in self.cells],
+                                      "forbidden": self.forbidden})
+            raw = read_message(self._rep, deadline)
+            if not isinstance(raw, dict) or raw.get("status") != "loaded":
+                raise WireError("unexpected reply to load")
+            self.report = LoadReport(
+                ok=True,
+                defined=[str(x) for x in raw.get("defined", [])][:2000],
+                problems=[str(x)[:1000] for x in raw.get("problems", [])][:100],
+            )
+        except ChannelTimeout:
+            self.report = LoadReport(False, failure=(
+                f"loading your notebook's definitions took longer than {self.cfg.load_timeout_s:g} s "
+                "(is there a loop or a long computation in a class body or a constant?)"))
+            self.kill()
+        except (ChannelClosed, BrokenPipeError):
+            self.report = LoadReport(False, failure=self._death_reason("while loading your notebook"))
+            self.kill()
+        except WireError as exc:
+            self.report = LoadReport(False, failure=f"the sandbox sent a malformed reply while loading ({exc})")
+            self.kill()
+        return self.report
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def output_tail(self) -> str:
+        """The end of what the student's code printed (capped)."""
+        try:
+            self._output.seek(0, os.SEEK_END)
+            size = self._output.tell()
+            self._output.seek(max(0, size - self.cfg.output_limit))
+            return self._output.read().decode("utf-8", errors="replace")
+        except (AttributeError, OSError, ValueError):
+            return ""
+
+    def _death_reason(self, when: str) -> str:
+        if self.proc is None:
+            return f"the sandbox did not start {when}"
+        try:
+            code = self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return f"the sandbox stopped answering {when}"
+        if code < 0:
+            sig = signal.Signals(-code).name
+            hint = {
+                "SIGKILL": " (killed: out of memory or over a limit?)",
+                "SIGXCPU": " (over the CPU-time limit)",
+                "SIGXFSZ": " (wrote a file over the size limit)",
+                "SIGSEGV": " (a crash in native code)",
+            }.get(sig, "")
+            return f"the sandbox process died with {sig}{hint} {when}"
+        return f"the sandbox process exited with code {code} {when} (does your code call exit()?)"
+
+    def kill(self) -> None:
+        """Kill the child, its process group, and anything else running as the sandbox user."""
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.user is not None:
+            self._kill_all_as_user()
+        for fd in (getattr(self, "_req", None), getattr(self, "_rep", None)):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._req = self._rep = None
+
+    def _kill_all_as_user(self) -> None:
+        # A double-forked daemon escapes killpg; kill(-1) as its uid reaches it.
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in a short-lived child
+            try:
+                os.setgroups([])
+                os.setgid(self.user.pw_gid)
+                os.setuid(self.user.pw_uid)
+                os.kill(-1, signal.SIGKILL)
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+
+    def close(self) -> None:
+        if self.proc is not None and self.alive():
+            try:
+                write_message(self._req, {"op": "exit"})
+                self.proc.wait(timeout=1)
+            except (OSError, subprocess.TimeoutExpired, TypeError):
+                pass
+        self.kill()
+        self.proc = None
+        if self.workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+
+    # ------------------------------------------------------------------ calls
+
+    def call(self, question: str, forbidden: list[str], probe: dict, args: list,
+             seed: int, timeout_s: float) -> CallResult:
+        """Run one probe in the child; a fresh child is started if the last one died."""
+        if not self.alive():
+            if self.starts >= 1 and self.report is not None and not self.report.ok:
+                return CallResult("crash", message=self.report.failure or "the sandbox is not running")
+            report = self.start()
+            if not report.ok:
+                return CallResult("crash", message=report.failure or "")
+        self._next_id += 1
+        req = {"op": "call", "id": self._next_id, "question": question, "forbidden": forbidden,
+               "probe": probe, "args": args, "seed": seed}
+        started = time.monotonic()
+        try:
+            write_message(self._req, req)
+            raw = read_message(self._rep, started + timeout_s)
+        except ChannelTimeout:
+            self.kill()
+            return CallResult("timeout", message=f"did not finish within {timeout_s:g} s "
+                              "(an infinite loop, or much slower than needed?)",
+                              seconds=time.monotonic() - started)
+        except (ChannelClosed, BrokenPipeError):
+            reason = self._death_reason("while running this case")
+            self.kill()
+            return CallResult("crash", message=reason, seconds=time.monotonic() - started)
+        except WireError as exc:
+            self.kill()
+            return CallResult("protocol", message=f"the sandbox sent a malformed reply ({exc}); "
+                              "does your code write to file descriptors it did not open?")
+        elapsed = time.monotonic() - started
+        if not isinstance(raw, dict) or raw.get("id") != self._next_id or raw.get("status") not in ("ok", "error"):
+            self.kill()
+            return CallResult("protocol", message="the sandbox sent an unexpected reply", seconds=elapsed)
+        if raw["status"] == "ok":
+            return CallResult("ok", value=raw.get("value"), seconds=elapsed)
+        return CallResult("error", kind=str(raw.get("kind", ""))[:40], message=str(raw.get("message", ""))[:2000],
+                          traceback=str(raw.get("traceback", ""))[:4000], seconds=elapsed)

@@ -1,0 +1,122 @@
+"""Read what a student submitted: a notebook (``.ipynb``) or a Python file (``.py``).
+
+Only the code cells' text is taken; outputs are dropped. Anything that is not a
+readable notebook gets a ``SubmissionError`` whose message tells the student what to
+upload instead. Nothing here runs student code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["Submission", "SubmissionError", "find_submission", "read_submission"]
+
+MAX_BYTES = 100 << 20
+_PY_CELL = re.compile(r"^# %%.*$", re.MULTILINE)
+
+
+class SubmissionError(ValueError):
+    """The file cannot be read as a notebook; the message is for the student."""
+
+
+@dataclass
+class Submission:
+    cells: list[tuple[int, str]]
+    notes: list[str] = field(default_factory=list)
+    assignment_tag: str | None = None
+
+
+def _sniff(raw: bytes) -> str:
+    head = raw[:8]
+    if head.startswith(b"%PDF"):
+        return "a PDF file"
+    if head.startswith(b"PK\x03\x04"):
+        return "a zip archive"
+    if head[:4] in (b"\x89PNG", b"\xff\xd8\xff\xe0", b"\xff\xd8\xff\xe1"):
+        return "an image"
+    return ""
+
+
+def _source_text(source: object) -> str:
+    if isinstance(source, list):
+        return "".join(str(s) for s in source)
+    return str(source) if source is not None else ""
+
+
+def _from_notebook(raw: bytes, name: str) -> Submission:
+    kind = _sniff(raw)
+    if kind:
+        raise SubmissionError(f"{name} is {kind}, not a Jupyter notebook; upload the .ipynb file "
+                              "(File > Download > .ipynb in Jupyter or Colab)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    try:
+        nb = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise SubmissionError(
+            f"{name} is not valid notebook JSON ({str(exc)[:120]}); it may be truncated or edited "
+            "by hand. Re-download it from Jupyter/Colab (File > Download > .ipynb) and upload that."
+        ) from None
+    if not isinstance(nb, dict):
+        raise SubmissionError(f"{name} is JSON but not a notebook (no cells)")
+    notes = []
+    major = nb.get("nbformat")
+    if isinstance(major, int) and major < 4 and "worksheets" in nb:
+        notes.append(f"the notebook is in the old nbformat {major}; read anyway")
+        raw_cells = [c for ws in nb.get("worksheets") or [] if isinstance(ws, dict)
+                     for c in ws.get("cells") or []]
+        key = "input"
+    else:
+        raw_cells, key = nb.get("cells"), "source"
+    if not isinstance(raw_cells, list):
+        raise SubmissionError(f"{name} has no list of cells; is it a Jupyter notebook?")
+    cells = []
+    for index, cell in enumerate(raw_cells, start=1):
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            cells.append((index, _source_text(cell.get(key) or cell.get("source"))))
+    if not cells:
+        notes.append("the notebook has no code cells")
+    meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
+    tag = (meta.get("autograde") or {}).get("assignment") if isinstance(meta.get("autograde"), dict) else None
+    return Submission(cells, notes, tag if isinstance(tag, str) else None)
+
+
+def _from_python(raw: bytes) -> Submission:
+    text = raw.decode("utf-8", errors="replace")
+    parts = _PY_CELL.split(text)
+    cells = [(i, part) for i, part in enumerate(parts, start=1) if part.strip()]
+    return Submission(cells)
+
+
+def read_submission(path: Path) -> Submission:
+    """Read ``path``; raises ``SubmissionError`` with a message for the student."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise SubmissionError(f"cannot read {path.name}: {exc.strerror}") from None
+    if size > MAX_BYTES:
+        raise SubmissionError(f"{path.name} is {size >> 20} MB, over the {MAX_BYTES >> 20} MB limit; "
+                              "clear the outputs (Edit > Clear All Outputs) and upload again")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise SubmissionError(f"{path.name} is empty")
+    if path.suffix == ".py":
+        return _from_python(raw)
+    return _from_notebook(raw, path.name)
+
+
+def find_submission(folder: Path, assignment_id: str) -> Path:
+    """The file to grade in a Gradescope submission folder."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+    for pattern in (f"{assignment_id}.ipynb", "*.ipynb", f"{assignment_id}.py", "*.py"):
+        found = [p for p in files if p.match(pattern) and ".ipynb_checkpoints" not in p.parts]
+        if found:
+            return found[0]
+    names = ", ".join(p.name for p in files[:10]) or "nothing"
+    raise SubmissionError(f"no notebook found in your submission (got: {names}); "
+                          f"upload {assignment_id}.ipynb")

@@ -1,0 +1,255 @@
+"""The API of hidden and public tests: probes, tolerance tiers, and the ``grade`` fixture.
+
+A test is a function ``test_qK_<what>(grade)``. It builds inputs (from ``grade.cases``'
+deterministic generators or fixed lecture cases) and asks ``grade`` to run probes:
+
+- ``grade.compare(probe, *args, case=..., **T1)``: run on the student's namespace in the
+  sandbox and on the reference in this (trusted) process; compare here.
+- ``grade.run(probe, *args, case=...)``: the student's value alone, for property checks
+  with ``grade.check(condition, case=..., message=...)``.
+- ``grade.reference(probe, *args)``: the reference's value alone.
+
+Each ``compare``, each ``check`` and each failed ``run`` is one *case*; a test earns its
+share of the question's points in proportion to the cases it passed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import math
+import textwrap
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import torch
+
+from .compare import Tolerance, compare, describe
+from .wire import decode, encode
+
+__all__ = [
+    "T0",
+    "T1",
+    "T2",
+    "CaseRecord",
+    "Grade",
+    "Probe",
+    "StudentBackend",
+    "probe",
+]
+
+T0: dict[str, float] = {"rtol": 0.0, "atol": 0.0}
+T1: dict[str, float] = {"rtol": 1e-10, "atol": 1e-12}
+T2: dict[str, float] = {"rtol": 1e-6, "atol": 1e-9}
+
+
+# ------------------------------------------------------------------------------- probes
+
+
+def _probe_scope() -> dict:
+    import numpy as np
+
+    from . import probe_helpers
+
+    return {"torch": torch, "np": np, "numpy": np, "math": math,
+            "probe_helpers": probe_helpers, "__name__": "probe"}
+
+
+class Probe:
+    """A self-contained function ``fn(ns, *args) -> plain data``.
+
+    Its source is what runs on both sides: in the sandbox, and here, compiled in the same
+    restricted scope (``torch``, ``np``, ``math``, ``probe_helpers``), so a probe that
+    leans on its test module's globals fails on the reference too and the build's
+    verification catches it.
+    """
+
+    def __init__(self, fn: Callable) -> None:
+        if fn.__code__.co_freevars:
+            raise TypeError(f"probe {fn.__name__} must not capture variables "
+                            f"({', '.join(fn.__code__.co_freevars)})")
+        lines = textwrap.dedent(inspect.getsource(fn)).splitlines()
+        while lines and lines[0].lstrip().startswith("@"):
+            lines.pop(0)
+        self.name = fn.__name__
+        self.source = "\n".join(lines) + "\n"
+        scope = _probe_scope()
+        exec(compile(self.source, f"<probe {self.name}>", "exec"), scope)  # noqa: S102
+        self.fn = scope[self.name]
+
+    @property
+    def spec(self) -> dict:
+        return {"name": self.name, "source": self.source}
+
+    def __call__(self, ns: Any, *args: Any) -> Any:
+        return self.fn(ns, *args)
+
+    def __repr__(self) -> str:
+        return f"<probe {self.name}>"
+
+
+def probe(fn: Callable) -> Probe:
+    """Decorator: mark ``fn(ns, *args)`` as a probe."""
+    return Probe(fn)
+
+
+def roundtrip(value: Any) -> Any:
+    """``value`` as it looks after crossing the wire (tuples become lists, and so on)."""
+    return decode(*encode(value))
+
+
+# ------------------------------------------------------------------------------ backends
+
+
+@dataclass
+class StudentOutcome:
+    """What running a probe on the student's side gave."""
+
+    ok: bool
+    value: Any = None
+    kind: str = ""  # for failures: not_implemented, missing, forbidden, exception, timeout, ...
+    message: str = ""
+    traceback: str = ""
+
+
+class StudentBackend(Protocol):
+    """Runs a probe on the student's definitions (in the sandbox, when grading)."""
+
+    def run(self, question: str, forbidden: list[str], probe: Probe, args: list,
+            seed: int) -> StudentOutcome: ...
+
+
+# ------------------------------------------------------------------------------- grading
+
+
+@dataclass
+class CaseRecord:
+    """One case of a test: passed or not, and what to tell the student."""
+
+    case: str
+    passed: bool
+    message: str = ""
+    kind: str = ""
+
+
+def derive_seed(*parts: object) -> int:
+    """A 63-bit seed from the parts (assignment, salt, test, index...)."""
+    digest = hashlib.sha256(":".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+class BudgetExhausted(RuntimeError):
+    """The submission's grading time is used up."""
+
+
+@dataclass
+class Grade:
+    """The ``grade`` fixture handed to each test."""
+
+    question: str
+    test_name: str
+    forbidden: tuple[str, ...]
+    reference_ns: Any
+    backend: StudentBackend
+    salt: str = ""
+    deadline: float | None = None
+    records: list[CaseRecord] = field(default_factory=list)
+    _calls: int = 0
+
+    # --- inputs
+
+    def cases(self, n: int) -> Iterator[tuple[int, torch.Generator]]:
+        """``n`` deterministic ``(index, torch.Generator)`` pairs, salted per course."""
+        for i in range(n):
+            yield i, torch.Generator().manual_seed(derive_seed(self.salt, self.test_name, i))
+
+    # --- running probes
+
+    def _seed(self) -> int:
+        self._calls += 1
+        return derive_seed(self.salt, self.test_name, "call", self._calls) % (2**31)
+
+    def _student(self, probe_: Probe, args: tuple, case: str, allow: tuple[str, ...]) -> StudentOutcome:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            return StudentOutcome(False, kind="budget", message="the grading time budget for this "
+                                  "submission ran out before this case (earlier cases were slow)")
+        forbidden = [f for f in self.forbidden if f not in allow]
+        return self.backend.run(self.question, forbidden, probe_, list(args), self._seed())
+
+    def _reference(self, probe_: Probe, args: tuple) -> Any:
+        args_copy = roundtrip(list(args))  # the reference must not see mutated inputs
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self._seed())
+            return roundtrip(probe_(self.reference_ns, *args_copy))
+
+    def _record_failure(self, case: str, outcome: StudentOutcome) -> None:
+        self.records.append(CaseRecord(case, False, failure_message(self.question, outcome), outcome.kind))
+
+    def compare(self, probe_: Probe, *args: Any, case: str, rtol: float = 0.0, atol: float = 0.0,
+                allow: tuple[str, ...] = ()) -> bool:
+        """Run ``probe_`` on both sides and compare; records one case."""
+        expected = self._reference(probe_, args)
+        outcome = self._student(probe_, args, case, allow)
+        if not outcome.ok:
+            self._record_failure(case, outcome)
+            return False
+        mismatch = compare(expected, outcome.value, Tolerance(rtol, atol))
+        if mismatch is None:
+            self.records.append(CaseRecord(case, True))
+            return True
+        where = f"in {mismatch.path}: " if mismatch.path else ""
+        self.records.append(CaseRecord(case, False, f"wrong result {where}{mismatch.message}", "mismatch"))
+        return False
+
+    def run(self, probe_: Probe, *args: Any, case: str, allow: tuple[str, ...] = ()) -> Any:
+        """The student's value, or ``None`` after recording a failed case."""
+        outcome = self._student(probe_, args, case, allow)
+        if not outcome.ok:
+            self._record_failure(case, outcome)
+            return None
+        return outcome.value
+
+    def reference(self, probe_: Probe, *args: Any) -> Any:
+        """The reference's value (computed here, never sent to the sandbox)."""
+        return self._reference(probe_, args)
+
+    def check(self, condition: bool, *, case: str, message: str) -> bool:
+        """Record a property check; ``message`` says what was expected."""
+        passed = bool(condition) if isinstance(condition, (bool, int)) else False
+        self.records.append(CaseRecord(case, passed, "" if passed else message, "" if passed else "property"))
+        return passed
+
+    # --- scoring
+
+    @property
+    def fraction(self) -> float:
+        return sum(r.passed for r in self.records) / len(self.records) if self.records else 0.0
+
+
+def failure_message(question: str, outcome: StudentOutcome) -> str:
+    """Words for a student about a failed probe call."""
+    kind, msg = outcome.kind, outcome.message
+    if kind == "not_implemented":
+        return f"not implemented yet ({msg})"
+    if kind == "missing":
+        return (f"your notebook does not define `{msg}`; keep the names and signatures "
+                "given in the notebook (was it renamed, or is its cell not run-able?)")
+    if kind == "forbidden":
+        return f"refused: {msg}"
+    if kind == "exception":
+        tb = f"\n{outcome.traceback}" if outcome.traceback and outcome.traceback != msg else ""
+        return f"your code raised {msg}{tb}"
+    if kind == "timeout":
+        return f"timed out: {msg}"
+    return msg or kind
+
+
+def describe_value(value: Any) -> str:
+    return describe(value)
+
+
+def format_exception(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
