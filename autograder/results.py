@@ -45,7 +45,7 @@ def test_output(t: TestResult) -> str:
         lines.append("No case ran.")
     failures = [r for r in t.records if not r.passed]
     if failures and all(r.kind == "not_implemented" for r in failures):
-        lines.append(f"\n{t.question.id} is not implemented yet: {failures[0].message}")
+        lines.append(f"\n{t.question.id}: {failures[0].message}")
         return clean("\n".join(lines))
     for r in failures[:MAX_CASES_SHOWN]:
         body = r.message.replace("\n", "\n  ")

@@ -1,0 +1,44 @@
+# Two commands set everything up on a fresh machine: `make dist` and `make test`.
+# Both create the virtual environment first if it is missing.
+
+VENV        ?= .venv
+# Prefer the system interpreter: the sandbox user must be able to execute it, and a
+# per-user install (pyenv under /root, say) is often not reachable by other users.
+PYTHON      ?= $(shell if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then echo /usr/bin/python3; else command -v python3; fi)
+TORCH       ?= torch==2.13.0
+PY          := $(VENV)/bin/python
+STAMP       := $(VENV)/.installed
+OUT         ?= dist
+JOBS        ?= auto
+
+.PHONY: venv dist test test-fast lint format bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# torch first, pinned, so nothing later pulls a CUDA build
+	$(PY) -m pip install --quiet "$(TORCH)"
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+dist: $(STAMP)
+	$(PY) -m autograder build --all --verify --out $(OUT)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(PY) -m ruff check autograder solutions tests assignments student_template
+	$(PY) -m ruff format --check autograder solutions tests assignments student_template
+
+format: $(STAMP)
+	$(PY) -m ruff format autograder solutions tests assignments student_template
+	$(PY) -m ruff check --fix autograder solutions tests assignments student_template
+
+bench: $(STAMP)
+	$(PY) -m autograder.bench
+
+clean:
+	rm -rf $(OUT) build *.egg-info .pytest_cache

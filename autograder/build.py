@@ -1,0 +1,239 @@
+"""``autograde build``: the student bundle, the Gradescope zip and the solution notebook.
+
+For assignment ``<id>`` and output folder ``DIR``:
+
+- ``DIR/student/<id>.zip``: the student notebook, the ``autograde_check`` runtime with
+  the public checks' recorded values, a README, and any files the assignment ships;
+- ``DIR/gradescope/<id>.zip``: ``setup.sh``, ``run_autograder``, the engine, this
+  assignment's reference module, metadata and tests;
+- ``DIR/instructor/<id>.ipynb``: the solution notebook.
+
+The student zip is scanned for every distinctive line of every solution region before it
+is written; a bundle that would leak one is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from . import __version__
+from .course import Course
+from .notebooks import BuildError, build_notebooks
+from .regions import distinctive_lines
+from .runner import collect_tests, load_reference
+from .spec import Assignment
+from .testing import Grade, Probe, roundtrip
+from .wire import to_text
+
+__all__ = ["BuildResult", "build_assignment", "find_leaks", "record_public_checks"]
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+RUNTIME_MODULES = ("wire.py", "compare.py", "probe_helpers.py")
+# A fixed timestamp makes zips byte-identical across builds of the same sources.
+_ZIP_DATE = (2020, 1, 1, 0, 0, 0)
+
+
+@dataclass
+class BuildResult:
+    assignment: Assignment
+    student_zip: Path
+    gradescope_zip: Path
+    instructor_notebook: Path
+    public_checks: int
+
+
+class _Recorder:
+    """Stands in for the sandbox while public checks are recorded: no student side."""
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        raise BuildError("public checks may only use grade.compare (their expected values are "
+                         "recorded at build time and compared in the student's kernel)")
+
+
+class _RecordingGrade(Grade):
+    def compare(self, probe_: Probe, *args: Any, case: str, rtol: float = 0.0, atol: float = 0.0,
+                allow: tuple[str, ...] = ()) -> bool:
+        expected = self._reference(probe_, args)
+        self.recorded.append({"case": case, "probe": probe_.spec, "args": to_text(roundtrip(list(args))),
+                              "expected": to_text(expected), "rtol": rtol, "atol": atol})
+        return True
+
+
+def record_public_checks(course: Course, assignment: Assignment) -> dict[str, list[dict]]:
+    """Run the public checks on the reference and keep their inputs and expected values."""
+    if not assignment.public_tests.is_dir():
+        return {}
+    reference = load_reference(course, assignment)
+    out: dict[str, list[dict]] = {}
+    for test in collect_tests(assignment, assignment.public_tests):
+        q = assignment.question(test.question)
+        grade = _RecordingGrade(q.id, test.name, q.forbidden, reference, _Recorder(), assignment.salt)
+        grade.recorded = []
+        test.fn(grade)
+        out.setdefault(q.id, []).extend(grade.recorded)
+    return out
+
+
+def _write_zip(path: Path, files: dict[str, bytes], executable: set[str] = frozenset()) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".zip.tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = (0o755 if name in executable else 0o644) << 16
+            zf.writestr(info, files[name])
+    tmp.replace(path)
+
+
+def _notebook_bytes(nb: nbformat.NotebookNode) -> bytes:
+    return (nbformat.writes(nb) + "\n").encode("utf-8")
+
+
+def _text_lines(name: str, data: bytes) -> list[str]:
+    """Every line of a bundle file as a student could see it (cells split out)."""
+    text = data.decode("utf-8", errors="replace")
+    if name.endswith(".ipynb"):
+        nb = json.loads(text)
+        text = "\n".join("".join(c.get("source", "")) for c in nb.get("cells", []))
+    elif name.endswith(".json"):
+        # checks.json holds source and encoded values as JSON strings: decode them too.
+        text = text + "\n" + "\n".join(_json_strings(json.loads(text)))
+    return [ln.strip() for ln in text.splitlines()]
+
+
+def _json_strings(node: Any) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, list):
+        return [s for x in node for s in _json_strings(x)]
+    if isinstance(node, dict):
+        return [s for x in node.values() for s in _json_strings(x)]
+    return []
+
+
+def find_leaks(files: dict[str, bytes], reference_source: str) -> list[str]:
+    """Solution lines that appear in any file of a bundle: ``["file: line (qK, ref line N)"]``."""
+    secret = distinctive_lines(reference_source)
+    leaks = []
+    for name, data in files.items():
+        for line in _text_lines(name, data):
+            if line in secret:
+                q, n = secret[line]
+                leaks.append(f"{name}: {line!r} ({q}, reference line {n})")
+    return leaks
+
+
+def _student_files(course: Course, assignment: Assignment, student_nb, checks: dict) -> dict[str, bytes]:
+    root = assignment.id
+    template = course.root / "student_template"
+    readme = (template / "README.md").read_text(encoding="utf-8")
+    points = ", ".join(f"{q.id} {q.points:g}" for q in assignment.questions)
+    readme = readme.format(id=assignment.id, title=assignment.title, lecture=assignment.lecture,
+                           points=f"{points} (total {assignment.total_points:g})")
+    files = {
+        f"{root}/{root}.ipynb": _notebook_bytes(student_nb),
+        f"{root}/README.md": readme.encode(),
+        f"{root}/autograde_check/__init__.py": (template / "autograde_check" / "__init__.py").read_bytes(),
+        f"{root}/autograde_check/checks.json": json.dumps(
+            {"assignment": assignment.id, "version": __version__, "questions": checks},
+            indent=1, sort_keys=True).encode(),
+    }
+    for module in RUNTIME_MODULES:
+        files[f"{root}/autograde_check/{module}"] = (PACKAGE_DIR / module).read_bytes()
+    for rel in assignment.ship:
+        src = assignment.folder / rel
+        if not src.is_file():
+            raise BuildError(f"{assignment.id}: ship lists {rel}, which does not exist")
+        files[f"{root}/{rel}"] = src.read_bytes()
+    return files
+
+
+def _package_files() -> dict[str, bytes]:
+    files = {}
+    for path in sorted(PACKAGE_DIR.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".typed", ".json", ""):
+            files[f"autograder/{path.relative_to(PACKAGE_DIR).as_posix()}"] = path.read_bytes()
+    return files
+
+
+def _gradescope_files(course: Course, assignment: Assignment) -> dict[str, bytes]:
+    files = _package_files()
+    files = {k: v for k, v in files.items() if not k.startswith("autograder/templates/")}
+    for name in ("setup.sh", "run_autograder"):
+        files[name] = (PACKAGE_DIR / "templates" / name).read_bytes()
+    for name in ("pyproject.toml", "README.md"):
+        files[name] = (course.root / name).read_bytes()
+    files[f"solutions/{assignment.id}.py"] = course.reference_path(assignment.id).read_bytes()
+    init = course.solutions_dir / "__init__.py"
+    if init.is_file():
+        files["solutions/__init__.py"] = init.read_bytes()
+    folder = assignment.folder
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if path.is_file() and "__pycache__" not in path.parts and rel != "notebook.py":
+            files[f"assignments/{assignment.id}/{rel}"] = path.read_bytes()
+    return files
+
+
+def build_assignment(course: Course, assignment: Assignment, out: Path) -> BuildResult:
+    """Build the three artifacts of one assignment into ``out``."""
+    ref_path = course.reference_path(assignment.id)
+    if not ref_path.is_file():
+        raise BuildError(f"{assignment.id}: no reference module {ref_path}")
+    reference_source = ref_path.read_text(encoding="utf-8")
+    built = build_notebooks(assignment, reference_source)
+    ungraded = {q.id for q in assignment.questions if not q.manual} - built.questions_in_notebook
+    if ungraded:
+        raise BuildError(f"{assignment.id}: questions {sorted(ungraded)} have no answer or check "
+                         "cell in notebook.py")
+    checks = record_public_checks(course, assignment)
+    student = _student_files(course, assignment, built.student, checks)
+    leaks = find_leaks(student, reference_source)
+    if leaks:
+        shown = "\n  ".join(leaks[:10])
+        raise BuildError(f"{assignment.id}: refusing to write a student bundle that leaks "
+                         f"solution lines:\n  {shown}")
+    result = BuildResult(
+        assignment,
+        out / "student" / f"{assignment.id}.zip",
+        out / "gradescope" / f"{assignment.id}.zip",
+        out / "instructor" / f"{assignment.id}.ipynb",
+        sum(len(v) for v in checks.values()),
+    )
+    _write_zip(result.student_zip, student)
+    _write_zip(result.gradescope_zip, _gradescope_files(course, assignment),
+               executable={"setup.sh", "run_autograder"})
+    result.instructor_notebook.parent.mkdir(parents=True, exist_ok=True)
+    tmp = result.instructor_notebook.with_suffix(".ipynb.tmp")
+    tmp.write_bytes(_notebook_bytes(built.instructor))
+    tmp.replace(result.instructor_notebook)
+    return result
+
+
+def unpack_student_bundle(zip_path: Path, dest: Path) -> Path:
+    """Extract a student zip; returns the folder holding the notebook."""
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(dest)
+    folders = [p for p in dest.iterdir() if p.is_dir()]
+    return folders[0]
+
+
+def read_zip(zip_path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(zip_path) as zf:
+        return {n: zf.read(n) for n in zf.namelist() if not n.endswith("/")}
+
+
+def copy_runtime_next_to(instructor_nb: Path, student_zip: Path, dest: Path) -> Path:
+    """A folder with the instructor notebook and the check runtime, for executing it."""
+    folder = unpack_student_bundle(student_zip, dest)
+    shutil.copy(instructor_nb, folder / instructor_nb.name.replace(".ipynb", "_solution.ipynb"))
+    return folder / instructor_nb.name.replace(".ipynb", "_solution.ipynb")
+

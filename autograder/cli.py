@@ -1,0 +1,145 @@
+"""The ``autograde`` command line (also ``python -m autograder``).
+
+Commands: ``list``, ``build``, ``run``, ``gradescope``. Output meant for programs goes to
+stdout (``run --json`` prints only the results document); everything else to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import time
+from pathlib import Path
+
+from .course import CourseError, find_course
+
+__all__ = ["main"]
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    course = find_course(args.course)
+    for aid in course.ids():
+        a = course.assignment(aid)
+        print(f"{a.id}  {a.title}  ({a.total_points:g} points)")
+        for q in a.questions:
+            extra = " [manual]" if q.manual else ""
+            forbidden = f"  forbids: {', '.join(q.forbidden)}" if q.forbidden else ""
+            print(f"    {q.id}  {q.points:>5g}  {q.title}{extra}{forbidden}")
+    return 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from .build import build_assignment
+    from .notebooks import BuildError
+    from .verify import verify_build
+
+    course = find_course(args.course)
+    names = course.ids() if args.all else args.assignments
+    if not names:
+        print("autograde build: name assignments (hw04 or hw04_autograd) or pass --all", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    failures = 0
+    for name in names:
+        a = course.assignment(name)
+        started = time.monotonic()
+        try:
+            result = build_assignment(course, a, out)
+        except BuildError as exc:
+            print(f"FAIL  {a.id}: {exc}", file=sys.stderr)
+            failures += 1
+            continue
+        line = (f"built {a.id}: {result.student_zip}, {result.gradescope_zip}, "
+                f"{result.instructor_notebook} ({result.public_checks} public checks, "
+                f"{time.monotonic() - started:.1f} s)")
+        print(line, file=sys.stderr)
+        if args.verify:
+            with contextlib.redirect_stdout(sys.stderr):
+                v = verify_build(course, result, execute=not args.no_execute)
+            figures = ", ".join(f"{k} {val:.1f}" for k, val in v.figures.items())
+            if v.ok:
+                print(f"ok    {a.id} verified ({figures})", file=sys.stderr)
+            else:
+                failures += 1
+                for problem in v.problems:
+                    print(f"FAIL  {a.id}: {problem}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .results import error_results, feedback_markdown, gradescope_results
+    from .runner import grade_cells
+    from .submission import SubmissionError, read_submission
+
+    course = find_course(args.course)
+    a = course.assignment(args.assignment)
+    started = time.monotonic()
+    code = 0
+    with contextlib.redirect_stdout(sys.stderr):
+        try:
+            submission = read_submission(Path(args.notebook))
+        except SubmissionError as exc:
+            results = error_results(a, str(exc), grader_fault=False)
+        else:
+            report = grade_cells(course, a, submission.cells)
+            report.load_problems = submission.notes + report.load_problems
+            results = gradescope_results(report)
+            if report.grader_fault:
+                print(f"[autograde] GRADER FAULT: {report.grader_fault}", file=sys.stderr)
+                code = 2
+    if args.json:
+        print(json.dumps(results, indent=2, ensure_ascii=False, allow_nan=False))
+    else:
+        print(feedback_markdown(results))
+        print(f"(graded in {time.monotonic() - started:.1f} s)", file=sys.stderr)
+    return code
+
+
+def _cmd_gradescope(args: argparse.Namespace) -> int:
+    from .gradescope import run_gradescope
+
+    root = Path(args.root)
+    course = find_course(args.course or root / "source")
+    with contextlib.redirect_stdout(sys.stderr):
+        return run_gradescope(root, course, args.assignment)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="autograde", description=__doc__.splitlines()[0])
+    parser.add_argument("--course", help="the course folder (holding assignments/ and solutions/)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="assignments, their questions and points")
+    p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("build", help="build student, Gradescope and instructor artifacts")
+    p.add_argument("assignments", nargs="*", metavar="HW", help="hw04_autograd or hw04")
+    p.add_argument("--all", action="store_true", help="every assignment")
+    p.add_argument("--out", default="dist", help="output folder (default: dist)")
+    p.add_argument("--verify", action="store_true",
+                   help="grade the instructor and student notebooks and execute the instructor's")
+    p.add_argument("--no-execute", action="store_true", help="with --verify: skip executing the notebook")
+    p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("run", help="grade one submission locally")
+    p.add_argument("assignment", metavar="HW")
+    p.add_argument("notebook", metavar="NOTEBOOK", help=".ipynb or .py")
+    p.add_argument("--json", action="store_true", help="print Gradescope's results.json to stdout, only")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("gradescope", help="what run_autograder calls on Gradescope")
+    p.add_argument("--root", default="/autograder", help="Gradescope's root (default: /autograder)")
+    p.add_argument("--assignment", help="which assignment (default: the only one in the course)")
+    p.set_defaults(func=_cmd_gradescope)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CourseError as exc:
+        print(f"autograde: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,61 @@
+"""``autograde gradescope``: what ``run_autograder`` calls inside Gradescope's container.
+
+Layout under the root (``/autograder`` on Gradescope; a temporary folder in tests):
+``submission/`` (the student's files), ``results/results.json`` (written here), and
+``source/`` (the extracted autograder zip, the course folder). Paths come only from here.
+
+A provisional "grader fault" result is written first and replaced atomically at the end,
+so whatever happens in between (a crash of the grader, a kill), Gradescope finds a valid
+``results.json`` that does not look like the student's zero.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from .course import Course
+from .results import error_results, gradescope_results, write_json_atomic
+from .runner import grade_cells
+from .submission import SubmissionError, find_submission, read_submission
+
+__all__ = ["run_gradescope"]
+
+
+def run_gradescope(root: Path, course: Course, assignment_name: str | None = None) -> int:
+    """Grade ``root/submission`` and write ``root/results/results.json``; returns an exit code."""
+    started = time.monotonic()
+    results_path = root / "results" / "results.json"
+    assignment = None
+    write_json_atomic(results_path, error_results(None, "grading did not finish", grader_fault=True))
+    try:
+        ids = course.ids()
+        if assignment_name is None and len(ids) != 1:
+            raise RuntimeError(f"the autograder zip must hold exactly one assignment, found {ids}")
+        assignment = course.assignment(assignment_name or ids[0])
+        try:
+            path = find_submission(root / "submission", assignment.id)
+            submission = read_submission(path)
+        except SubmissionError as exc:
+            write_json_atomic(results_path, error_results(assignment, str(exc), grader_fault=False,
+                                                          seconds=time.monotonic() - started))
+            return 0
+        report = grade_cells(course, assignment, submission.cells)
+        report.load_problems = submission.notes + report.load_problems
+        if submission.assignment_tag and submission.assignment_tag != assignment.id:
+            report.load_problems.insert(0, f"this notebook was made for {submission.assignment_tag}, "
+                                           f"but it was submitted to {assignment.id}")
+        results = gradescope_results(report)
+        write_json_atomic(results_path, results)
+        if report.grader_fault:
+            print(f"[autograde] GRADER FAULT: {report.grader_fault}", file=sys.stderr)
+            return 2
+        return 0
+    except Exception as exc:  # noqa: BLE001 - never leave without a valid results.json
+        traceback.print_exc(file=sys.stderr)
+        write_json_atomic(results_path, error_results(assignment, f"{type(exc).__name__}: {exc}",
+                                                      grader_fault=True,
+                                                      seconds=time.monotonic() - started))
+        return 2
