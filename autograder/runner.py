@@ -125,10 +125,10 @@ class SandboxBackend:
         if res.status == "ok":
             return StudentOutcome(True, res.value)
         if res.status == "error":
-            message = res.message
+            detail = res.traceback
             if res.kind == "missing" and self.sandbox.report and self.sandbox.report.problems:
-                message += ") (" + "; ".join(self.sandbox.report.problems[:2])
-            return StudentOutcome(False, kind=res.kind, message=message, traceback=res.traceback)
+                detail = "; ".join(self.sandbox.report.problems[:2])
+            return StudentOutcome(False, kind=res.kind, message=res.message, traceback=detail)
         return StudentOutcome(False, kind=res.status, message=res.message)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 __all__ = ["Submission", "SubmissionError", "find_submission", "read_submission"]
 
 MAX_BYTES = 100 << 20
-_PY_CELL = re.compile(r"^# %%.*$", re.MULTILINE)
+_PY_CELL = re.compile(r"^# %%.*(?:\n|$)", re.MULTILINE)
 
 
 class SubmissionError(ValueError):

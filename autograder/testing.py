@@ -235,8 +235,9 @@ def failure_message(question: str, outcome: StudentOutcome) -> str:
     if kind == "not_implemented":
         return f"not implemented yet ({msg})"
     if kind == "missing":
-        return (f"your notebook does not define `{msg}`; keep the names and signatures "
-                "given in the notebook (was it renamed, or is its cell not run-able?)")
+        text = (f"your notebook does not define `{msg}`; keep the names and signatures "
+                "given in the notebook (was it renamed, or did its cell fail to load?)")
+        return f"{text}. Note: {outcome.traceback}" if outcome.traceback else text
     if kind == "forbidden":
         return f"refused: {msg}"
     if kind == "exception":

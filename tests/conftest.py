@@ -1,0 +1,43 @@
+"""Shared fixtures: the real course (this checkout) and a small demo course."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from autograder.course import Course
+from autograder.runner import GradeReport, grade_cells
+from autograder.submission import read_submission
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def repo_course() -> Course:
+    return Course(REPO)
+
+
+@pytest.fixture(scope="session")
+def demo_course(tmp_path_factory) -> Course:
+    """tests/fixtures/course plus what a course folder needs to build bundles."""
+    root = tmp_path_factory.mktemp("demo_course")
+    shutil.copytree(REPO / "tests" / "fixtures" / "course", root, dirs_exist_ok=True)
+    shutil.copytree(REPO / "student_template", root / "student_template")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, root / name)
+    return Course(root)
+
+
+def grade_text(course: Course, assignment: str, text: str, tmp_path: Path, suffix: str = ".py") -> GradeReport:
+    """Grade ``text`` as a submission file."""
+    path = tmp_path / f"submission{suffix}"
+    path.write_text(text, encoding="utf-8")
+    a = course.assignment(assignment)
+    return grade_cells(course, a, read_submission(path).cells)
+
+
+def messages(report: GradeReport) -> str:
+    """Every case message of a report, one per line (for assertions on feedback)."""
+    return "\n".join(f"{t.name}: {r.case}: {r.message}" for t in report.tests for r in t.records)

@@ -1,0 +1,39 @@
+"""Which statements of a cell are loaded for grading."""
+
+from autograder.extract import plan_cell
+
+
+def kept(source):
+    plan = plan_cell(1, source)
+    return [type(n).__name__ for n in plan.statements], plan
+
+
+def test_definitions_kept_experiments_skipped():
+    names, plan = kept(
+        "import torch\nfrom math import pi\nLR = 0.1\nx = [1, 2]\ny = torch.zeros(3)\n"
+        "def f():\n    return 1\nclass A:\n    pass\nfor i in range(10**9):\n    pass\nf()\n"
+    )
+    assert names == ["Import", "ImportFrom", "Assign", "Assign", "FunctionDef", "ClassDef"]
+    assert plan.skipped == 3
+
+
+def test_magics_and_shell_lines_are_blanked():
+    names, plan = kept("%matplotlib inline\n!pip install foo\ndef f():\n    return 1\n")
+    assert names == ["FunctionDef"] and plan.error is None
+    names, plan = kept("%%time\ndef f():\n    return 1\n")
+    assert names == [] and "cell magic" in plan.note
+
+
+def test_syntax_error_names_cell_and_line():
+    plan = plan_cell(7, "def f(:\n    pass\n")
+    assert plan.error.startswith("cell 7 has a syntax error at line 1")
+
+
+def test_runtime_import_is_not_loaded():
+    names, _ = kept("from autograde_check import check, check_all\nimport torch\n")
+    assert names == ["Import"]
+
+
+def test_deep_nesting_does_not_crash():
+    plan = plan_cell(1, "x = " + "(" * 200_000 + ")" * 200_000)
+    assert plan.error is not None

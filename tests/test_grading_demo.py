@@ -1,0 +1,159 @@
+"""Grading the demo assignment: honest, broken and forbidden submissions.
+
+Each case asserts an exact score and a phrase of the feedback, so a regression in either
+shows up here. Points: q1 60 (two tests of 30: 3 random cases, 1 property), q2 40.
+"""
+
+import json
+import os
+
+import pytest
+
+from .conftest import grade_text, messages
+
+GOOD = """
+import torch
+from autograde_check import check
+
+def square(x):
+    return x * x
+
+def add(a, b):
+    return a + b
+"""
+
+
+def test_correct_submission_gets_full_marks(demo_course, tmp_path):
+    report = grade_text(demo_course, "hw99", GOOD, tmp_path)
+    assert report.score == 100 and not report.grader_fault, messages(report)
+
+
+def test_notebook_submission_with_magics_and_experiments(demo_course, tmp_path):
+    cells = [
+        "%matplotlib inline\nimport torch",
+        "def square(x):\n    return x * x",
+        "!echo hi\ndef add(a, b):\n    return a + b",
+        "while True:\n    pass",  # an experiment that never ends: not run when grading
+        "check('q1')",
+    ]
+    nb = {"cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": []} for c in cells],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    report = grade_text(demo_course, "hw99", json.dumps(nb), tmp_path, suffix=".ipynb")
+    assert report.score == 100, messages(report)
+
+
+def test_syntax_error_in_one_cell_costs_only_that_cell(demo_course, tmp_path):
+    text = "import torch\n# %%\ndef square(x):\n    return x *\n# %%\ndef add(a, b):\n    return a + b\n"
+    report = grade_text(demo_course, "hw99", text, tmp_path)
+    assert report.score == 40
+    assert any("syntax error at line 2" in p for p in report.load_problems)
+    assert "does not define `square`" in messages(report)
+
+
+def test_renamed_function(demo_course, tmp_path):
+    report = grade_text(demo_course, "hw99", GOOD.replace("def add(", "def add_numbers("), tmp_path)
+    assert report.score == 60
+    assert "does not define `add`" in messages(report)
+
+
+def test_wrong_signature(demo_course, tmp_path):
+    report = grade_text(demo_course, "hw99", GOOD.replace("def add(a, b)", "def add(a)"), tmp_path)
+    assert report.score == 60
+    assert "TypeError" in messages(report) and "positional argument" in messages(report)
+
+
+def test_wrong_values_get_partial_credit_and_a_precise_message(demo_course, tmp_path):
+    text = GOOD.replace("return x * x", "return x * x + (x > 1).double()")
+    report = grade_text(demo_course, "hw99", text, tmp_path)
+    q1_random = next(t for t in report.tests if t.name == "test_q1_random_tensors")
+    assert 0 < q1_random.score < 30 or q1_random.score == 0
+    assert "values differ; first at index" in messages(report)
+    assert report.score == 30 + 40 + q1_random.score
+
+
+def test_in_place_modification_fails_the_property(demo_course, tmp_path):
+    text = GOOD.replace("return x * x", "x.mul_(x)\n    return x")
+    report = grade_text(demo_course, "hw99", text, tmp_path)
+    assert "square modified its input in place" in messages(report)
+    assert report.score == pytest.approx(30 + 40)  # random cases pass (inputs are copies), property fails
+
+
+def test_infinite_loop_in_graded_function_times_out_and_the_rest_is_graded(demo_course, tmp_path):
+    report = grade_text(demo_course, "hw99", GOOD.replace("return a + b", "while True:\n        pass"),
+                        tmp_path)
+    assert report.score == 60
+    assert "did not finish within 3 s" in messages(report)
+
+
+@pytest.mark.parametrize(
+    "body, phrase",
+    [
+        ("import sys\n    sys.exit(0)", "raised SystemExit"),
+        ("import os\n    os._exit(0)", "exited with code 0"),
+        ("import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)", "died with SIGKILL"),
+    ],
+)
+def test_exits_are_failures_not_passes(demo_course, tmp_path, body, phrase):
+    report = grade_text(demo_course, "hw99", GOOD.replace("return a + b", body), tmp_path)
+    assert report.score == 60
+    assert phrase in messages(report)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "return torch.square(x)",
+        "from torch import square as sq\n    return sq(x)",
+        "return getattr(torch, 'squ' + 'are')(x)",
+        "import importlib\n    return importlib.import_module('torch').square(x)",
+        "try:\n        return torch.square(x)\n    except Exception:\n        return x * x",
+    ],
+)
+def test_forbidden_api_is_refused_however_reached(demo_course, tmp_path, code):
+    text = GOOD.replace("return x * x", code)
+    if "from torch import" in code:  # an alias bound at import time
+        text = "from torch import square as sq\n" + text.replace("from torch import square as sq\n    ", "")
+    report = grade_text(demo_course, "hw99", text, tmp_path)
+    assert "refused: called torch.square, which q1 forbids" in messages(report)
+    assert report.score == 40  # every q1 case calls square, so every q1 case is refused
+
+
+def test_forbidden_api_is_allowed_in_other_questions(demo_course, tmp_path):
+    text = GOOD.replace("return a + b", "return float(torch.square(torch.tensor(0.0))) + a + b")
+    assert grade_text(demo_course, "hw99", text, tmp_path).score == 100
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the privilege drop needs root")
+def test_student_code_runs_unprivileged_with_a_scrubbed_environment(demo_course, tmp_path):
+    os.environ["AUTOGRADE_TEST_SECRET"] = "s3cret"
+    try:
+        text = GOOD.replace(
+            "return a + b",
+            "import os\n    assert os.getuid() != 0 and os.geteuid() != 0, 'root'\n"
+            "    assert os.getgroups() == [], os.getgroups()\n"
+            "    assert 'AUTOGRADE_TEST_SECRET' not in os.environ\n"
+            "    return a + b",
+        )
+        report = grade_text(demo_course, "hw99", text, tmp_path)
+    finally:
+        del os.environ["AUTOGRADE_TEST_SECRET"]
+    assert report.score == 100, messages(report)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the privilege drop needs root")
+def test_student_code_cannot_write_outside_its_work_dir(demo_course, tmp_path):
+    target = tmp_path / "results.json"
+    target.write_text("{}")
+    os.chmod(tmp_path, 0o755)
+    text = GOOD.replace("return a + b", f"open({str(target)!r}, 'w').write('hacked')\n    return a + b")
+    report = grade_text(demo_course, "hw99", text, tmp_path)
+    assert target.read_text() == "{}"
+    assert "PermissionError" in messages(report)
+    assert report.score == 60
+
+
+def test_top_level_crash_does_not_stop_loading(demo_course, tmp_path):
+    text = "import torch\nimport no_such_module\n" + GOOD
+    report = grade_text(demo_course, "hw99", text, tmp_path)
+    assert report.score == 100
+    assert any("ModuleNotFoundError" in p for p in report.load_problems)
