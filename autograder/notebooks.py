@@ -110,6 +110,8 @@ def build_notebooks(assignment: Assignment, reference_source: str) -> BuiltNoteb
                          "are not included in notebook.py")
     built = []
     for role, cells in (("instructor", instructor_cells), ("student", student_cells)):
+        for i, cell in enumerate(cells, start=1):
+            cell.id = f"cell-{i}"  # stable ids: same sources, same notebook bytes
         nb = nbformat.v4.new_notebook(cells=cells, metadata=_metadata(assignment, role))
         try:
             nbformat.validate(nb)

@@ -1,0 +1,159 @@
+"""The build's three artifacts, its refusal to leak, and the real Gradescope zip."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import nbformat
+import pytest
+
+from autograder.build import build_assignment, read_zip
+from autograder.notebooks import BuildError
+from autograder.verify import verify_build
+
+SCHEMA = json.loads((Path(__file__).with_name("gradescope_results.schema.json")).read_text())
+
+
+@pytest.fixture(scope="module")
+def demo_build(demo_course, tmp_path_factory):
+    out = tmp_path_factory.mktemp("dist")
+    return build_assignment(demo_course, demo_course.assignment("hw99"), out)
+
+
+def test_build_writes_three_valid_artifacts(demo_build):
+    assert demo_build.student_zip.is_file() and demo_build.gradescope_zip.is_file()
+    nb = nbformat.read(demo_build.instructor_notebook, as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata["autograde"]["assignment"] == "hw99_demo"
+    files = read_zip(demo_build.student_zip)
+    assert set(files) >= {"hw99_demo/hw99_demo.ipynb", "hw99_demo/README.md",
+                          "hw99_demo/autograde_check/__init__.py", "hw99_demo/autograde_check/checks.json"}
+    student = nbformat.reads(files["hw99_demo/hw99_demo.ipynb"].decode(), as_version=4)
+    nbformat.validate(student)
+    sources = "\n".join(c.source for c in student.cells)
+    assert 'raise NotImplementedError("q1: implement square")' in sources
+    assert "product = x * x" not in sources
+    gs = read_zip(demo_build.gradescope_zip)
+    assert {"setup.sh", "run_autograder", "solutions/hw99_demo.py", "autograder/cli.py",
+            "assignments/hw99_demo/assignment.toml"} <= set(gs)
+    assert not any(n.startswith("assignments/hw99_demo/notebook") for n in gs)
+    with zipfile.ZipFile(demo_build.gradescope_zip) as zf:
+        assert zf.getinfo("run_autograder").external_attr >> 16 & 0o111
+
+
+def test_builds_are_reproducible(demo_course, demo_build, tmp_path):
+    again = build_assignment(demo_course, demo_course.assignment("hw99"), tmp_path)
+    for a, b in ((demo_build.student_zip, again.student_zip), (demo_build.gradescope_zip, again.gradescope_zip)):
+        assert a.read_bytes() == b.read_bytes()
+
+
+def test_build_refuses_a_leaking_bundle(demo_course, tmp_path):
+    nb_source = demo_course.assignment("hw99").notebook_source
+    original = nb_source.read_text()
+    try:
+        nb_source.write_text(original + "\n# %% [markdown]\n# Hint:\n#     total_sum = a + b\n")
+        with pytest.raises(BuildError, match="leaks solution lines"):
+            build_assignment(demo_course, demo_course.assignment("hw99"), tmp_path)
+    finally:
+        nb_source.write_text(original)
+    assert not (tmp_path / "student" / "hw99_demo.zip").exists()
+
+
+def test_verification_passes_on_the_demo(demo_course, demo_build):
+    v = verify_build(demo_course, demo_build, execute=True)
+    assert v.ok, v.problems
+    assert v.figures["execute_s"] < 60
+
+
+def _gradescope_root(tmp_path: Path, zip_path: Path, submission: Path | None) -> Path:
+    root = tmp_path / "autograder"
+    (root / "source").mkdir(parents=True)
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(root / "source")
+    os.chmod(root / "source" / "run_autograder", 0o755)
+    (root / "submission").mkdir()
+    (root / "results").mkdir()
+    if submission is not None:
+        shutil.copy(submission, root / "submission" / submission.name)
+    return root
+
+
+def _run_autograder(root: Path) -> dict:
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADE_PYTHON": sys.executable}
+    proc = subprocess.run([str(root / "source" / "run_autograder")], env=env, capture_output=True,
+                          text=True, timeout=300)
+    results = json.loads((root / "results" / "results.json").read_text())
+    jsonschema.validate(results, SCHEMA)
+    return {"rc": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr, **results}
+
+
+def test_run_autograder_from_the_real_zip(demo_build, tmp_path):
+    root = _gradescope_root(tmp_path, demo_build.gradescope_zip, demo_build.instructor_notebook)
+    res = _run_autograder(root)
+    assert res["rc"] == 0, res["stderr"]
+    assert res["score"] == 100 and res["stdout_visibility"] == "hidden"
+    assert all(t["status"] == "passed" for t in res["tests"])
+
+
+def test_run_autograder_with_the_student_notebook_scores_zero(demo_build, tmp_path):
+    with zipfile.ZipFile(demo_build.student_zip) as zf:
+        zf.extract("hw99_demo/hw99_demo.ipynb", tmp_path / "student")
+    root = _gradescope_root(tmp_path, demo_build.gradescope_zip, tmp_path / "student/hw99_demo/hw99_demo.ipynb")
+    res = _run_autograder(root)
+    assert res["score"] == 0
+    assert all("not implemented" in t["output"] for t in res["tests"])
+
+
+@pytest.mark.parametrize(
+    "name, content, phrase",
+    [
+        ("hw99_demo.ipynb", b"%PDF-1.4 binary", "is a PDF file"),
+        ("hw99_demo.ipynb", b"{not json", "not valid notebook JSON"),
+        ("hw99_demo.ipynb", b"", "is empty"),
+        ("notes.txt", b"hello", "no notebook found"),
+    ],
+)
+def test_run_autograder_on_unreadable_submissions(demo_build, tmp_path, name, content, phrase):
+    bad = tmp_path / "upload" / name
+    bad.parent.mkdir()
+    bad.write_bytes(content)
+    root = _gradescope_root(tmp_path, demo_build.gradescope_zip, bad)
+    res = _run_autograder(root)
+    assert res["rc"] == 0 and res["score"] == 0
+    assert phrase in res["output"]
+    assert res["extra_data"]["grader_fault"] is False
+
+
+def test_a_broken_course_is_a_grader_fault_not_a_zero(demo_build, tmp_path):
+    root = _gradescope_root(tmp_path, demo_build.gradescope_zip, demo_build.instructor_notebook)
+    (root / "source" / "solutions" / "hw99_demo.py").write_text("raise RuntimeError('broken reference')\n")
+    res = _run_autograder(root)
+    assert res["rc"] == 2
+    assert res["extra_data"]["grader_fault"] is True
+    assert "not your fault" in res["output"]
+    assert "broken reference" in res["stderr"]
+
+
+def test_cli_run_json_prints_only_results(demo_build, demo_course):
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograder", "--course", str(demo_course.root), "run", "hw99",
+         str(demo_build.instructor_notebook), "--json"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(proc.stdout)
+    jsonschema.validate(results, SCHEMA)
+    assert results["score"] == 100
+
+
+def test_cli_list(demo_course):
+    proc = subprocess.run([sys.executable, "-m", "autograder", "--course", str(demo_course.root), "list"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0
+    assert "hw99_demo  Engine demo  (100 points)" in proc.stdout
+    assert "q1     60  Square by hand" in proc.stdout
