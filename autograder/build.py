@@ -53,16 +53,33 @@ class _Recorder:
     """Stands in for the sandbox while public checks are recorded: no student side."""
 
     def run(self, *args: Any, **kwargs: Any) -> Any:
-        raise BuildError("public checks may only use grade.compare (their expected values are "
-                         "recorded at build time and compared in the student's kernel)")
+        raise BuildError(
+            "public checks may only use grade.compare (their expected values are "
+            "recorded at build time and compared in the student's kernel)"
+        )
 
 
 class _RecordingGrade(Grade):
-    def compare(self, probe_: Probe, *args: Any, case: str, rtol: float = 0.0, atol: float = 0.0,
-                allow: tuple[str, ...] = ()) -> bool:
+    def compare(
+        self,
+        probe_: Probe,
+        *args: Any,
+        case: str,
+        rtol: float = 0.0,
+        atol: float = 0.0,
+        allow: tuple[str, ...] = (),
+    ) -> bool:
         expected = self._reference(probe_, args)
-        self.recorded.append({"case": case, "probe": probe_.spec, "args": to_text(roundtrip(list(args))),
-                              "expected": to_text(expected), "rtol": rtol, "atol": atol})
+        self.recorded.append(
+            {
+                "case": case,
+                "probe": probe_.spec,
+                "args": to_text(roundtrip(list(args))),
+                "expected": to_text(expected),
+                "rtol": rtol,
+                "atol": atol,
+            }
+        )
         return True
 
 
@@ -74,7 +91,9 @@ def record_public_checks(course: Course, assignment: Assignment) -> dict[str, li
     out: dict[str, list[dict]] = {}
     for test in collect_tests(assignment, assignment.public_tests):
         q = assignment.question(test.question)
-        grade = _RecordingGrade(q.id, test.name, q.forbidden, reference, _Recorder(), assignment.salt)
+        grade = _RecordingGrade(
+            q.id, test.name, q.forbidden, reference, _Recorder(), assignment.salt
+        )
         grade.recorded = []
         test.fn(grade)
         out.setdefault(q.id, []).extend(grade.recorded)
@@ -131,20 +150,30 @@ def find_leaks(files: dict[str, bytes], reference_source: str) -> list[str]:
     return leaks
 
 
-def _student_files(course: Course, assignment: Assignment, student_nb, checks: dict) -> dict[str, bytes]:
+def _student_files(
+    course: Course, assignment: Assignment, student_nb, checks: dict
+) -> dict[str, bytes]:
     root = assignment.id
     template = course.root / "student_template"
     readme = (template / "README.md").read_text(encoding="utf-8")
     points = ", ".join(f"{q.id} {q.points:g}" for q in assignment.questions)
-    readme = readme.format(id=assignment.id, title=assignment.title, lecture=assignment.lecture,
-                           points=f"{points} (total {assignment.total_points:g})")
+    readme = readme.format(
+        id=assignment.id,
+        title=assignment.title,
+        lecture=assignment.lecture,
+        points=f"{points} (total {assignment.total_points:g})",
+    )
     files = {
         f"{root}/{root}.ipynb": _notebook_bytes(student_nb),
         f"{root}/README.md": readme.encode(),
-        f"{root}/autograde_check/__init__.py": (template / "autograde_check" / "__init__.py").read_bytes(),
+        f"{root}/autograde_check/__init__.py": (
+            template / "autograde_check" / "__init__.py"
+        ).read_bytes(),
         f"{root}/autograde_check/checks.json": json.dumps(
             {"assignment": assignment.id, "version": __version__, "questions": checks},
-            indent=1, sort_keys=True).encode(),
+            indent=1,
+            sort_keys=True,
+        ).encode(),
     }
     for module in RUNTIME_MODULES:
         files[f"{root}/autograde_check/{module}"] = (PACKAGE_DIR / module).read_bytes()
@@ -159,7 +188,11 @@ def _student_files(course: Course, assignment: Assignment, student_nb, checks: d
 def _package_files() -> dict[str, bytes]:
     files = {}
     for path in sorted(PACKAGE_DIR.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".typed", ".json", ""):
+        if (
+            path.is_file()
+            and "__pycache__" not in path.parts
+            and path.suffix in (".py", ".typed", ".json", "")
+        ):
             files[f"autograder/{path.relative_to(PACKAGE_DIR).as_posix()}"] = path.read_bytes()
     return files
 
@@ -192,15 +225,19 @@ def build_assignment(course: Course, assignment: Assignment, out: Path) -> Build
     built = build_notebooks(assignment, reference_source)
     ungraded = {q.id for q in assignment.questions if not q.manual} - built.questions_in_notebook
     if ungraded:
-        raise BuildError(f"{assignment.id}: questions {sorted(ungraded)} have no answer or check "
-                         "cell in notebook.py")
+        raise BuildError(
+            f"{assignment.id}: questions {sorted(ungraded)} have no answer or check "
+            "cell in notebook.py"
+        )
     checks = record_public_checks(course, assignment)
     student = _student_files(course, assignment, built.student, checks)
     leaks = find_leaks(student, reference_source)
     if leaks:
         shown = "\n  ".join(leaks[:10])
-        raise BuildError(f"{assignment.id}: refusing to write a student bundle that leaks "
-                         f"solution lines:\n  {shown}")
+        raise BuildError(
+            f"{assignment.id}: refusing to write a student bundle that leaks "
+            f"solution lines:\n  {shown}"
+        )
     result = BuildResult(
         assignment,
         out / "student" / f"{assignment.id}.zip",
@@ -209,8 +246,11 @@ def build_assignment(course: Course, assignment: Assignment, out: Path) -> Build
         sum(len(v) for v in checks.values()),
     )
     _write_zip(result.student_zip, student)
-    _write_zip(result.gradescope_zip, _gradescope_files(course, assignment),
-               executable={"setup.sh", "run_autograder"})
+    _write_zip(
+        result.gradescope_zip,
+        _gradescope_files(course, assignment),
+        executable={"setup.sh", "run_autograder"},
+    )
     result.instructor_notebook.parent.mkdir(parents=True, exist_ok=True)
     tmp = result.instructor_notebook.with_suffix(".ipynb.tmp")
     tmp.write_bytes(_notebook_bytes(built.instructor))
@@ -236,4 +276,3 @@ def copy_runtime_next_to(instructor_nb: Path, student_zip: Path, dest: Path) -> 
     folder = unpack_student_bundle(student_zip, dest)
     shutil.copy(instructor_nb, folder / instructor_nb.name.replace(".ipynb", "_solution.ipynb"))
     return folder / instructor_nb.name.replace(".ipynb", "_solution.ipynb")
-

@@ -38,7 +38,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
     course = find_course(args.course)
     names = course.ids() if args.all else args.assignments
     if not names:
-        print("autograde build: name assignments (hw04 or hw04_autograd) or pass --all", file=sys.stderr)
+        print(
+            "autograde build: name assignments (hw04 or hw04_autograd) or pass --all",
+            file=sys.stderr,
+        )
         return 2
     out = Path(args.out)
     failures = 0
@@ -51,9 +54,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
             print(f"FAIL  {a.id}: {exc}", file=sys.stderr)
             failures += 1
             continue
-        line = (f"built {a.id}: {result.student_zip}, {result.gradescope_zip}, "
-                f"{result.instructor_notebook} ({result.public_checks} public checks, "
-                f"{time.monotonic() - started:.1f} s)")
+        line = (
+            f"built {a.id}: {result.student_zip}, {result.gradescope_zip}, "
+            f"{result.instructor_notebook} ({result.public_checks} public checks, "
+            f"{time.monotonic() - started:.1f} s)"
+        )
         print(line, file=sys.stderr)
         if args.verify:
             with contextlib.redirect_stdout(sys.stderr):
@@ -118,15 +123,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignments", nargs="*", metavar="HW", help="hw04_autograd or hw04")
     p.add_argument("--all", action="store_true", help="every assignment")
     p.add_argument("--out", default="dist", help="output folder (default: dist)")
-    p.add_argument("--verify", action="store_true",
-                   help="grade the instructor and student notebooks and execute the instructor's")
-    p.add_argument("--no-execute", action="store_true", help="with --verify: skip executing the notebook")
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="grade the instructor and student notebooks and execute the instructor's",
+    )
+    p.add_argument(
+        "--no-execute", action="store_true", help="with --verify: skip executing the notebook"
+    )
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("run", help="grade one submission locally")
     p.add_argument("assignment", metavar="HW")
     p.add_argument("notebook", metavar="NOTEBOOK", help=".ipynb or .py")
-    p.add_argument("--json", action="store_true", help="print Gradescope's results.json to stdout, only")
+    p.add_argument(
+        "--json", action="store_true", help="print Gradescope's results.json to stdout, only"
+    )
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("gradescope", help="what run_autograder calls on Gradescope")

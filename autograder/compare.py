@@ -134,25 +134,34 @@ def _compare_arrays(exp: torch.Tensor, got: torch.Tensor, tol: Tolerance, what: 
     if exp.is_floating_point() or exp.is_complex():
         finite = torch.isfinite(exp) & torch.isfinite(got)
         if bool(finite.any()):
-            err = (got[finite].to(torch.complex128 if exp.is_complex() else torch.float64)
-                   - exp[finite].to(torch.complex128 if exp.is_complex() else torch.float64))
+            err = got[finite].to(torch.complex128 if exp.is_complex() else torch.float64) - exp[
+                finite
+            ].to(torch.complex128 if exp.is_complex() else torch.float64)
             msg += f" (max abs error {float(err.abs().max()):.3g}"
             msg += f"; allowed: rtol={tol.rtol:g}, atol={tol.atol:g})"
     return msg
 
 
-def compare(expected: Any, got: Any, tol: Tolerance = Tolerance(), path: str = "") -> Mismatch | None:
+def compare(
+    expected: Any, got: Any, tol: Tolerance = Tolerance(), path: str = ""
+) -> Mismatch | None:
     """Return ``None`` if ``got`` matches ``expected`` within ``tol``, else the first difference."""
     ek, gk = _kind(expected), _kind(got)
     if gk == "unsupported":
-        return Mismatch(path, f"got {describe(got)}, which cannot be compared; "
-                        f"expected {_KIND_WORDS.get(ek, ek)}: {describe(expected)}")
+        return Mismatch(
+            path,
+            f"got {describe(got)}, which cannot be compared; "
+            f"expected {_KIND_WORDS.get(ek, ek)}: {describe(expected)}",
+        )
     if ek != gk:
         hint = ""
         if {ek, gk} == {"tensor", "ndarray"}:
             hint = " (convert with torch.from_numpy / .numpy())"
-        return Mismatch(path, f"expected {_KIND_WORDS.get(ek, ek)} ({describe(expected)}), "
-                        f"got {_KIND_WORDS.get(gk, gk)} ({describe(got)}){hint}")
+        return Mismatch(
+            path,
+            f"expected {_KIND_WORDS.get(ek, ek)} ({describe(expected)}), "
+            f"got {_KIND_WORDS.get(gk, gk)} ({describe(got)}){hint}",
+        )
     if ek == "tensor":
         msg = _compare_arrays(expected, got, tol, "the tensor")
         return Mismatch(path, msg) if msg else None
@@ -168,15 +177,20 @@ def compare(expected: Any, got: Any, tol: Tolerance = Tolerance(), path: str = "
             return None
         detail = ""
         if isinstance(expected, float) and math.isfinite(expected) and math.isfinite(float(got)):
-            detail = f" (abs error {abs(float(got) - expected):.3g}; rtol={tol.rtol:g}, atol={tol.atol:g})"
+            err = abs(float(got) - expected)
+            detail = f" (abs error {err:.3g}; rtol={tol.rtol:g}, atol={tol.atol:g})"
         return Mismatch(path, f"expected {expected!r}, got {got!r}{detail}")
     if ek == "complex":
-        if _close_scalar(expected.real, got.real, tol) and _close_scalar(expected.imag, got.imag, tol):
+        if _close_scalar(expected.real, got.real, tol) and _close_scalar(
+            expected.imag, got.imag, tol
+        ):
             return None
         return Mismatch(path, f"expected {expected!r}, got {got!r}")
     if ek == "list":
         if len(expected) != len(got):
-            return Mismatch(path, f"expected a list of length {len(expected)}, got length {len(got)}")
+            return Mismatch(
+                path, f"expected a list of length {len(expected)}, got length {len(got)}"
+            )
         for i, (e, g) in enumerate(zip(expected, got)):
             found = compare(e, g, tol, f"{path}[{i}]")
             if found:

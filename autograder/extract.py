@@ -93,7 +93,9 @@ def plan_cell(index: int, source: str) -> CellPlan:
         )
         return plan
     except (RecursionError, MemoryError, ValueError) as exc:
-        plan.error = f"cell {index} could not be parsed ({type(exc).__name__}); nothing in it was loaded."
+        plan.error = (
+            f"cell {index} could not be parsed ({type(exc).__name__}); nothing in it was loaded."
+        )
         return plan
     for node in tree.body:
         if _keep(node):

@@ -29,7 +29,9 @@ def run_gradescope(root: Path, course: Course, assignment_name: str | None = Non
     started = time.monotonic()
     results_path = root / "results" / "results.json"
     assignment = None
-    write_json_atomic(results_path, error_results(None, "grading did not finish", grader_fault=True))
+    write_json_atomic(
+        results_path, error_results(None, "grading did not finish", grader_fault=True)
+    )
     try:
         ids = course.ids()
         if assignment_name is None and len(ids) != 1:
@@ -39,23 +41,36 @@ def run_gradescope(root: Path, course: Course, assignment_name: str | None = Non
             path = find_submission(root / "submission", assignment.id)
             submission = read_submission(path)
         except SubmissionError as exc:
-            write_json_atomic(results_path, error_results(assignment, str(exc), grader_fault=False,
-                                                          seconds=time.monotonic() - started))
+            write_json_atomic(
+                results_path,
+                error_results(
+                    assignment, str(exc), grader_fault=False, seconds=time.monotonic() - started
+                ),
+            )
             return 0
         report = grade_cells(course, assignment, submission.cells)
         report.load_problems = submission.notes + report.load_problems
         if submission.assignment_tag and submission.assignment_tag != assignment.id:
-            report.load_problems.insert(0, f"this notebook was made for {submission.assignment_tag}, "
-                                           f"but it was submitted to {assignment.id}")
+            report.load_problems.insert(
+                0,
+                f"this notebook was made for {submission.assignment_tag}, "
+                f"but it was submitted to {assignment.id}",
+            )
         results = gradescope_results(report)
         write_json_atomic(results_path, results)
         if report.grader_fault:
             print(f"[autograde] GRADER FAULT: {report.grader_fault}", file=sys.stderr)
             return 2
         return 0
-    except Exception as exc:  # noqa: BLE001 - never leave without a valid results.json
+    except Exception as exc:
         traceback.print_exc(file=sys.stderr)
-        write_json_atomic(results_path, error_results(assignment, f"{type(exc).__name__}: {exc}",
-                                                      grader_fault=True,
-                                                      seconds=time.monotonic() - started))
+        write_json_atomic(
+            results_path,
+            error_results(
+                assignment,
+                f"{type(exc).__name__}: {exc}",
+                grader_fault=True,
+                seconds=time.monotonic() - started,
+            ),
+        )
         return 2

@@ -89,11 +89,12 @@ def build_notebooks(assignment: Assignment, reference_source: str) -> BuiltNoteb
             teacher = "\n\n\n".join(definition_source(teacher_src, n) for n in names)
             student = "\n\n\n".join(definition_source(student_src, n) for n in names)
         except KeyError as exc:
-            raise BuildError(f"{assignment.notebook_source}: cell {number} includes {exc.args[0]!r}, "
-                             f"which {ref_name} does not define at top level") from None
+            raise BuildError(
+                f"{assignment.notebook_source}: cell {number} includes {exc.args[0]!r}, "
+                f"which {ref_name} does not define at top level"
+            ) from None
         included += names
-        questions = sorted({r.question for r in regions
-                            if r.function.split(".")[0] in names})
+        questions = sorted({r.question for r in regions if r.function.split(".")[0] in names})
         tags = ["answer", *questions] if questions else ["reference"]
         for out, src in ((instructor_cells, teacher), (student_cells, student)):
             new = nbformat.v4.new_code_cell(src)
@@ -106,8 +107,10 @@ def build_notebooks(assignment: Assignment, reference_source: str) -> BuiltNoteb
         raise BuildError(f"{ref_name} has regions for {sorted(unknown)}, not in assignment.toml")
     missing = {r.question for r in regions} - shown
     if missing:
-        raise BuildError(f"regions for {sorted(missing)} are in {ref_name} but their functions "
-                         "are not included in notebook.py")
+        raise BuildError(
+            f"regions for {sorted(missing)} are in {ref_name} but their functions "
+            "are not included in notebook.py"
+        )
     built = []
     for role, cells in (("instructor", instructor_cells), ("student", student_cells)):
         for i, cell in enumerate(cells, start=1):

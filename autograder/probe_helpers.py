@@ -32,11 +32,13 @@ def figure_data(fig: Any) -> dict:
             label = str(line.get_label())
             lines.append({"label": "" if label.startswith("_") else label, "x": x, "y": y})
         lines.sort(key=lambda d: (d["label"], d["x"][:1], d["y"][:1]))
-        axes.append({
-            "xscale": ax.get_xscale(),
-            "yscale": ax.get_yscale(),
-            "has_xlabel": bool(ax.get_xlabel()),
-            "has_ylabel": bool(ax.get_ylabel()),
-            "lines": lines,
-        })
+        axes.append(
+            {
+                "xscale": ax.get_xscale(),
+                "yscale": ax.get_yscale(),
+                "has_xlabel": bool(ax.get_xlabel()),
+                "has_ylabel": bool(ax.get_ylabel()),
+                "lines": lines,
+            }
+        )
     return {"n_axes": len(axes), "axes": axes}

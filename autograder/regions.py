@@ -98,15 +98,16 @@ def find_regions(source: str, filename: str = "<reference>") -> list[Region]:
 def _place(functions, lines, begin, end, question, indent, filename) -> Region:
     """Check the region is a run of statements in one function body, and name it."""
     # Comments are not in the AST: place the region by its first and last code lines.
-    code = [n for n in range(begin + 1, end)
-            if lines[n - 1].strip() and not lines[n - 1].strip().startswith("#")]
+    code = [
+        n
+        for n in range(begin + 1, end)
+        if lines[n - 1].strip() and not lines[n - 1].strip().startswith("#")
+    ]
     if not code:
         raise RegionError(f"{filename}:{begin}: empty solution region")
     first, last = code[0], code[-1]
     inside = [
-        (name, fn)
-        for name, fn in functions
-        if fn.body[0].lineno <= first and last <= fn.end_lineno
+        (name, fn) for name, fn in functions if fn.body[0].lineno <= first and last <= fn.end_lineno
     ]
     if not inside:
         raise RegionError(

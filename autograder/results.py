@@ -74,29 +74,40 @@ def _summary(report: GradeReport) -> str:
 def gradescope_results(report: GradeReport) -> dict[str, Any]:
     """The ``results.json`` document for a graded submission."""
     if report.grader_fault:
-        return error_results(report.assignment, report.grader_fault, grader_fault=True,
-                             seconds=report.seconds)
+        return error_results(
+            report.assignment, report.grader_fault, grader_fault=True, seconds=report.seconds
+        )
     tests: list[dict[str, Any]] = []
     if report.load_failure or report.load_problems:
-        tests.append({
-            "name": "Loading your notebook",
-            "status": "failed",
-            "output": clean("\n".join(([report.load_failure] if report.load_failure else [])
-                                      + [f"- {p}" for p in report.load_problems])),
-            "output_format": "md",
-            "visibility": "visible",
-        })
+        tests.append(
+            {
+                "name": "Loading your notebook",
+                "status": "failed",
+                "output": clean(
+                    "\n".join(
+                        ([report.load_failure] if report.load_failure else [])
+                        + [f"- {p}" for p in report.load_problems]
+                    )
+                ),
+                "output_format": "md",
+                "visibility": "visible",
+            }
+        )
     for t in report.tests:
-        tests.append({
-            "name": clean(f"{t.question.id} {t.question.title}: {pretty_test_name(t.name)}", 200),
-            "score": _finite(t.score),
-            "max_score": _finite(t.max_score),
-            "status": "passed" if t.score >= t.max_score - 1e-9 else "failed",
-            "output": test_output(t),
-            "output_format": "md",
-            "visibility": t.question.visibility,
-            "tags": [t.question.id],
-        })
+        tests.append(
+            {
+                "name": clean(
+                    f"{t.question.id} {t.question.title}: {pretty_test_name(t.name)}", 200
+                ),
+                "score": _finite(t.score),
+                "max_score": _finite(t.max_score),
+                "status": "passed" if t.score >= t.max_score - 1e-9 else "failed",
+                "output": test_output(t),
+                "output_format": "md",
+                "visibility": t.question.visibility,
+                "tags": [t.question.id],
+            }
+        )
     results: dict[str, Any] = {
         "score": _finite(report.score),
         "execution_time": max(1, round(report.seconds)),
@@ -108,8 +119,9 @@ def gradescope_results(report: GradeReport) -> dict[str, Any]:
     return results
 
 
-def error_results(assignment: Assignment | None, message: str, *, grader_fault: bool,
-                  seconds: float = 0.0) -> dict[str, Any]:
+def error_results(
+    assignment: Assignment | None, message: str, *, grader_fault: bool, seconds: float = 0.0
+) -> dict[str, Any]:
     """Results for a submission that could not be graded at all.
 
     A student's problem (not a notebook, say) is said plainly. A grader fault gets a
@@ -117,9 +129,11 @@ def error_results(assignment: Assignment | None, message: str, *, grader_fault: 
     text goes to stderr.
     """
     if grader_fault:
-        text = ("The autograder hit an internal problem and could not grade this submission. "
-                "This is not your fault; course staff have been notified. You do not need to "
-                "resubmit unless staff ask you to.")
+        text = (
+            "The autograder hit an internal problem and could not grade this submission. "
+            "This is not your fault; course staff have been notified. You do not need to "
+            "resubmit unless staff ask you to."
+        )
     else:
         text = f"Your submission could not be graded: {message}"
     return {
@@ -128,10 +142,19 @@ def error_results(assignment: Assignment | None, message: str, *, grader_fault: 
         "output": clean(text),
         "output_format": "md",
         "stdout_visibility": "hidden",
-        "tests": [{"name": "Grading", "status": "failed", "output": clean(text),
-                   "output_format": "md", "visibility": "visible"}],
-        "extra_data": {"grader_fault": grader_fault,
-                       "assignment": assignment.id if assignment else None},
+        "tests": [
+            {
+                "name": "Grading",
+                "status": "failed",
+                "output": clean(text),
+                "output_format": "md",
+                "visibility": "visible",
+            }
+        ],
+        "extra_data": {
+            "grader_fault": grader_fault,
+            "assignment": assignment.id if assignment else None,
+        },
     }
 
 

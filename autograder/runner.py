@@ -11,10 +11,11 @@ import importlib.util
 import re
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 from .course import Course
 from .sandbox import Sandbox, SandboxConfig
@@ -120,7 +121,9 @@ class SandboxBackend:
     def __init__(self, sandbox: Sandbox, timeout_s: float) -> None:
         self.sandbox, self.timeout_s = sandbox, timeout_s
 
-    def run(self, question: str, forbidden: list[str], probe: Probe, args: list, seed: int) -> StudentOutcome:
+    def run(
+        self, question: str, forbidden: list[str], probe: Probe, args: list, seed: int
+    ) -> StudentOutcome:
         res = self.sandbox.call(question, forbidden, probe.spec, args, seed, self.timeout_s)
         if res.status == "ok":
             return StudentOutcome(True, res.value)
@@ -138,7 +141,9 @@ class ReferenceBackend:
     def __init__(self, ns: Any) -> None:
         self.ns = ns
 
-    def run(self, question: str, forbidden: list[str], probe: Probe, args: list, seed: int) -> StudentOutcome:
+    def run(
+        self, question: str, forbidden: list[str], probe: Probe, args: list, seed: int
+    ) -> StudentOutcome:
         import torch
 
         from .testing import roundtrip
@@ -149,12 +154,17 @@ class ReferenceBackend:
                 return StudentOutcome(True, roundtrip(probe(self.ns, *roundtrip(args))))
         except NotImplementedError as exc:
             return StudentOutcome(False, kind="not_implemented", message=str(exc))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return StudentOutcome(False, kind="exception", message=f"{type(exc).__name__}: {exc}")
 
 
-def run_tests(assignment: Assignment, tests: list[HiddenTest], reference: Any, backend: Any,
-              deadline: float | None = None) -> list[TestResult]:
+def run_tests(
+    assignment: Assignment,
+    tests: list[HiddenTest],
+    reference: Any,
+    backend: Any,
+    deadline: float | None = None,
+) -> list[TestResult]:
     """Run ``tests`` with ``backend`` as the student's side; score each."""
     by_question: dict[str, list[HiddenTest]] = {}
     for t in tests:
@@ -168,31 +178,44 @@ def run_tests(assignment: Assignment, tests: list[HiddenTest], reference: Any, b
             started, note = time.monotonic(), ""
             try:
                 t.fn(grade)
-            except Exception as exc:  # noqa: BLE001 - a test tripped on the student's value
+            except Exception as exc:
                 note = f"{type(exc).__name__}: {exc}"
-                grade.records.append(CaseRecord(
-                    "checking your results", False,
-                    f"your results could not be checked further ({note})", "check_error"))
+                grade.records.append(
+                    CaseRecord(
+                        "checking your results",
+                        False,
+                        f"your results could not be checked further ({note})",
+                        "check_error",
+                    )
+                )
                 print(f"[autograde] {assignment.id} {t.name}: test raised {note}", file=sys.stderr)
             score = round(share * grade.fraction, 6)
-            results.append(TestResult(q, t.name, share, score, grade.records,
-                                      time.monotonic() - started, note))
+            results.append(
+                TestResult(q, t.name, share, score, grade.records, time.monotonic() - started, note)
+            )
     return results
 
 
-def grade_cells(course: Course, assignment: Assignment, cells: list[tuple[int, str]],
-                config: SandboxConfig | None = None) -> GradeReport:
+def grade_cells(
+    course: Course,
+    assignment: Assignment,
+    cells: list[tuple[int, str]],
+    config: SandboxConfig | None = None,
+) -> GradeReport:
     """Grade a submission given as code cells ``[(cell index, source), ...]``."""
     started = time.monotonic()
     report = GradeReport(assignment)
     try:
         reference = load_reference(course, assignment)
         tests = collect_tests(assignment)
-    except Exception as exc:  # noqa: BLE001 - the course content is broken: not the student's fault
-        report.grader_fault = f"could not load the reference or the hidden tests: {type(exc).__name__}: {exc}"
+    except Exception as exc:
+        report.grader_fault = (
+            f"could not load the reference or the hidden tests: {type(exc).__name__}: {exc}"
+        )
         return report
-    config = config or SandboxConfig(memory_mb=assignment.memory_mb,
-                                     cpu_s=int(assignment.grading_budget_s) + 30)
+    config = config or SandboxConfig(
+        memory_mb=assignment.memory_mb, cpu_s=int(assignment.grading_budget_s) + 30
+    )
     forbidden = sorted({f for q in assignment.questions for f in q.forbidden})
     sandbox = Sandbox(cells, forbidden, config)
     try:
@@ -203,7 +226,7 @@ def grade_cells(course: Course, assignment: Assignment, cells: list[tuple[int, s
         deadline = started + assignment.grading_budget_s
         report.tests = run_tests(assignment, tests, reference, backend, deadline)
         report.output_tail = sandbox.output_tail()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         report.grader_fault = f"{type(exc).__name__}: {exc}"
         import traceback
 

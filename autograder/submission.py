@@ -49,8 +49,10 @@ def _source_text(source: object) -> str:
 def _from_notebook(raw: bytes, name: str) -> Submission:
     kind = _sniff(raw)
     if kind:
-        raise SubmissionError(f"{name} is {kind}, not a Jupyter notebook; upload the .ipynb file "
-                              "(File > Download > .ipynb in Jupyter or Colab)")
+        raise SubmissionError(
+            f"{name} is {kind}, not a Jupyter notebook; upload the .ipynb file "
+            "(File > Download > .ipynb in Jupyter or Colab)"
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -68,8 +70,12 @@ def _from_notebook(raw: bytes, name: str) -> Submission:
     major = nb.get("nbformat")
     if isinstance(major, int) and major < 4 and "worksheets" in nb:
         notes.append(f"the notebook is in the old nbformat {major}; read anyway")
-        raw_cells = [c for ws in nb.get("worksheets") or [] if isinstance(ws, dict)
-                     for c in ws.get("cells") or []]
+        raw_cells = [
+            c
+            for ws in nb.get("worksheets") or []
+            if isinstance(ws, dict)
+            for c in ws.get("cells") or []
+        ]
         key = "input"
     else:
         raw_cells, key = nb.get("cells"), "source"
@@ -82,7 +88,11 @@ def _from_notebook(raw: bytes, name: str) -> Submission:
     if not cells:
         notes.append("the notebook has no code cells")
     meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
-    tag = (meta.get("autograde") or {}).get("assignment") if isinstance(meta.get("autograde"), dict) else None
+    tag = (
+        (meta.get("autograde") or {}).get("assignment")
+        if isinstance(meta.get("autograde"), dict)
+        else None
+    )
     return Submission(cells, notes, tag if isinstance(tag, str) else None)
 
 
@@ -100,8 +110,10 @@ def read_submission(path: Path) -> Submission:
     except OSError as exc:
         raise SubmissionError(f"cannot read {path.name}: {exc.strerror}") from None
     if size > MAX_BYTES:
-        raise SubmissionError(f"{path.name} is {size >> 20} MB, over the {MAX_BYTES >> 20} MB limit; "
-                              "clear the outputs (Edit > Clear All Outputs) and upload again")
+        raise SubmissionError(
+            f"{path.name} is {size >> 20} MB, over the {MAX_BYTES >> 20} MB limit; "
+            "clear the outputs (Edit > Clear All Outputs) and upload again"
+        )
     raw = path.read_bytes()
     if not raw.strip():
         raise SubmissionError(f"{path.name} is empty")
@@ -118,5 +130,6 @@ def find_submission(folder: Path, assignment_id: str) -> Path:
         if found:
             return found[0]
     names = ", ".join(p.name for p in files[:10]) or "nothing"
-    raise SubmissionError(f"no notebook found in your submission (got: {names}); "
-                          f"upload {assignment_id}.ipynb")
+    raise SubmissionError(
+        f"no notebook found in your submission (got: {names}); upload {assignment_id}.ipynb"
+    )

@@ -54,8 +54,14 @@ def _probe_scope() -> dict:
 
     from . import probe_helpers
 
-    return {"torch": torch, "np": np, "numpy": np, "math": math,
-            "probe_helpers": probe_helpers, "__name__": "probe"}
+    return {
+        "torch": torch,
+        "np": np,
+        "numpy": np,
+        "math": math,
+        "probe_helpers": probe_helpers,
+        "__name__": "probe",
+    }
 
 
 class Probe:
@@ -69,15 +75,17 @@ class Probe:
 
     def __init__(self, fn: Callable) -> None:
         if fn.__code__.co_freevars:
-            raise TypeError(f"probe {fn.__name__} must not capture variables "
-                            f"({', '.join(fn.__code__.co_freevars)})")
+            raise TypeError(
+                f"probe {fn.__name__} must not capture variables "
+                f"({', '.join(fn.__code__.co_freevars)})"
+            )
         lines = textwrap.dedent(inspect.getsource(fn)).splitlines()
         while lines and lines[0].lstrip().startswith("@"):
             lines.pop(0)
         self.name = fn.__name__
         self.source = "\n".join(lines) + "\n"
         scope = _probe_scope()
-        exec(compile(self.source, f"<probe {self.name}>", "exec"), scope)  # noqa: S102
+        exec(compile(self.source, f"<probe {self.name}>", "exec"), scope)
         self.fn = scope[self.name]
 
     @property
@@ -118,8 +126,9 @@ class StudentOutcome:
 class StudentBackend(Protocol):
     """Runs a probe on the student's definitions (in the sandbox, when grading)."""
 
-    def run(self, question: str, forbidden: list[str], probe: Probe, args: list,
-            seed: int) -> StudentOutcome: ...
+    def run(
+        self, question: str, forbidden: list[str], probe: Probe, args: list, seed: int
+    ) -> StudentOutcome: ...
 
 
 # ------------------------------------------------------------------------------- grading
@@ -172,10 +181,16 @@ class Grade:
         self._calls += 1
         return derive_seed(self.salt, self.test_name, "call", self._calls) % (2**31)
 
-    def _student(self, probe_: Probe, args: tuple, case: str, allow: tuple[str, ...]) -> StudentOutcome:
+    def _student(
+        self, probe_: Probe, args: tuple, case: str, allow: tuple[str, ...]
+    ) -> StudentOutcome:
         if self.deadline is not None and time.monotonic() > self.deadline:
-            return StudentOutcome(False, kind="budget", message="the grading time budget for this "
-                                  "submission ran out before this case (earlier cases were slow)")
+            return StudentOutcome(
+                False,
+                kind="budget",
+                message="the grading time budget for this "
+                "submission ran out before this case (earlier cases were slow)",
+            )
         forbidden = [f for f in self.forbidden if f not in allow]
         return self.backend.run(self.question, forbidden, probe_, list(args), self._seed())
 
@@ -186,10 +201,19 @@ class Grade:
             return roundtrip(probe_(self.reference_ns, *args_copy))
 
     def _record_failure(self, case: str, outcome: StudentOutcome) -> None:
-        self.records.append(CaseRecord(case, False, failure_message(self.question, outcome), outcome.kind))
+        self.records.append(
+            CaseRecord(case, False, failure_message(self.question, outcome), outcome.kind)
+        )
 
-    def compare(self, probe_: Probe, *args: Any, case: str, rtol: float = 0.0, atol: float = 0.0,
-                allow: tuple[str, ...] = ()) -> bool:
+    def compare(
+        self,
+        probe_: Probe,
+        *args: Any,
+        case: str,
+        rtol: float = 0.0,
+        atol: float = 0.0,
+        allow: tuple[str, ...] = (),
+    ) -> bool:
         """Run ``probe_`` on both sides and compare; records one case."""
         expected = self._reference(probe_, args)
         outcome = self._student(probe_, args, case, allow)
@@ -201,7 +225,9 @@ class Grade:
             self.records.append(CaseRecord(case, True))
             return True
         where = f"in {mismatch.path}: " if mismatch.path else ""
-        self.records.append(CaseRecord(case, False, f"wrong result {where}{mismatch.message}", "mismatch"))
+        self.records.append(
+            CaseRecord(case, False, f"wrong result {where}{mismatch.message}", "mismatch")
+        )
         return False
 
     def run(self, probe_: Probe, *args: Any, case: str, allow: tuple[str, ...] = ()) -> Any:
@@ -219,7 +245,9 @@ class Grade:
     def check(self, condition: bool, *, case: str, message: str) -> bool:
         """Record a property check; ``message`` says what was expected."""
         passed = bool(condition) if isinstance(condition, (bool, int)) else False
-        self.records.append(CaseRecord(case, passed, "" if passed else message, "" if passed else "property"))
+        self.records.append(
+            CaseRecord(case, passed, "" if passed else message, "" if passed else "property")
+        )
         return passed
 
     # --- scoring
@@ -235,8 +263,10 @@ def failure_message(question: str, outcome: StudentOutcome) -> str:
     if kind == "not_implemented":
         return f"not implemented yet ({msg})"
     if kind == "missing":
-        text = (f"your notebook does not define `{msg}`; keep the names and signatures "
-                "given in the notebook (was it renamed, or did its cell fail to load?)")
+        text = (
+            f"your notebook does not define `{msg}`; keep the names and signatures "
+            "given in the notebook (was it renamed, or did its cell fail to load?)"
+        )
         return f"{text}. Note: {outcome.traceback}" if outcome.traceback else text
     if kind == "forbidden":
         return f"refused: {msg}"

@@ -49,8 +49,12 @@ def execute_notebook(path: Path, timeout_s: float) -> float:
     os.environ["AUTOGRADE_CHECK_STRICT"] = "1"
     os.environ.setdefault("MPLBACKEND", "Agg")
     try:
-        client = NotebookClient(nb, timeout=int(max(timeout_s, 1)), kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent)}})
+        client = NotebookClient(
+            nb,
+            timeout=int(max(timeout_s, 1)),
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+        )
         started = time.monotonic()
         client.execute()
         return time.monotonic() - started
@@ -74,37 +78,60 @@ def verify_build(course: Course, result: BuildResult, execute: bool = True) -> V
     full = _grade_file(course, result, result.instructor_notebook)
     v.figures["grade_instructor_s"] = time.monotonic() - started
     if full.grader_fault or full.load_failure or abs(full.score - a.total_points) > 1e-6:
-        lost = [f"{t.name}: {r.case}: {r.message}" for t in full.tests for r in t.records if not r.passed]
-        v.problems.append(f"instructor notebook scored {full.score:g}/{a.total_points:g} "
-                          f"({full.grader_fault or full.load_failure or '; '.join(lost[:5])})")
+        lost = [
+            f"{t.name}: {r.case}: {r.message}"
+            for t in full.tests
+            for r in t.records
+            if not r.passed
+        ]
+        v.problems.append(
+            f"instructor notebook scored {full.score:g}/{a.total_points:g} "
+            f"({full.grader_fault or full.load_failure or '; '.join(lost[:5])})"
+        )
     if full.load_problems:
-        v.problems.append("instructor notebook has load problems: " + "; ".join(full.load_problems[:3]))
+        v.problems.append(
+            "instructor notebook has load problems: " + "; ".join(full.load_problems[:3])
+        )
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = unpack_student_bundle(result.student_zip, Path(tmp))
         empty = _grade_file(course, result, folder / f"{a.id}.ipynb")
         if empty.grader_fault or empty.score != 0:
-            v.problems.append(f"student notebook scored {empty.score:g} (expected 0) "
-                              f"{empty.grader_fault or ''}".strip())
-        wrong = [(t.name, r) for t in empty.tests for r in t.records
-                 if not r.passed and r.kind not in ("not_implemented",)]
+            v.problems.append(
+                f"student notebook scored {empty.score:g} (expected 0) "
+                f"{empty.grader_fault or ''}".strip()
+            )
+        wrong = [
+            (t.name, r)
+            for t in empty.tests
+            for r in t.records
+            if not r.passed and r.kind not in ("not_implemented",)
+        ]
         if wrong:
             name, r = wrong[0]
-            v.problems.append(f"student notebook: {len(wrong)} failed cases do not say "
-                              f"'not implemented' (first: {name}: {r.case}: {r.message[:200]})")
+            v.problems.append(
+                f"student notebook: {len(wrong)} failed cases do not say "
+                f"'not implemented' (first: {name}: {r.case}: {r.message[:200]})"
+            )
         if not any(t.records for t in empty.tests):
             v.problems.append("student notebook: no test ran a case")
 
     if execute:
         with tempfile.TemporaryDirectory() as tmp:
-            nb_path = copy_runtime_next_to(result.instructor_notebook, result.student_zip, Path(tmp))
+            nb_path = copy_runtime_next_to(
+                result.instructor_notebook, result.student_zip, Path(tmp)
+            )
             try:
                 seconds = execute_notebook(nb_path, a.notebook_budget_s)
                 v.figures["execute_s"] = seconds
                 if seconds > a.notebook_budget_s:
-                    v.problems.append(f"instructor notebook took {seconds:.1f} s, over its "
-                                      f"{a.notebook_budget_s:g} s budget")
-            except Exception as exc:  # noqa: BLE001 - reported, not raised
-                v.problems.append(f"instructor notebook failed to execute: {type(exc).__name__}: "
-                                  f"{str(exc)[-1500:]}")
+                    v.problems.append(
+                        f"instructor notebook took {seconds:.1f} s, over its "
+                        f"{a.notebook_budget_s:g} s budget"
+                    )
+            except Exception as exc:
+                v.problems.append(
+                    f"instructor notebook failed to execute: {type(exc).__name__}: "
+                    f"{str(exc)[-1500:]}"
+                )
     return v

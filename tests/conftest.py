@@ -30,7 +30,9 @@ def demo_course(tmp_path_factory) -> Course:
     return Course(root)
 
 
-def grade_text(course: Course, assignment: str, text: str, tmp_path: Path, suffix: str = ".py") -> GradeReport:
+def grade_text(
+    course: Course, assignment: str, text: str, tmp_path: Path, suffix: str = ".py"
+) -> GradeReport:
     """Grade ``text`` as a submission file."""
     path = tmp_path / f"submission{suffix}"
     path.write_text(text, encoding="utf-8")

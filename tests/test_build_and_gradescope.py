@@ -31,16 +31,25 @@ def test_build_writes_three_valid_artifacts(demo_build):
     nbformat.validate(nb)
     assert nb.metadata["autograde"]["assignment"] == "hw99_demo"
     files = read_zip(demo_build.student_zip)
-    assert set(files) >= {"hw99_demo/hw99_demo.ipynb", "hw99_demo/README.md",
-                          "hw99_demo/autograde_check/__init__.py", "hw99_demo/autograde_check/checks.json"}
+    assert set(files) >= {
+        "hw99_demo/hw99_demo.ipynb",
+        "hw99_demo/README.md",
+        "hw99_demo/autograde_check/__init__.py",
+        "hw99_demo/autograde_check/checks.json",
+    }
     student = nbformat.reads(files["hw99_demo/hw99_demo.ipynb"].decode(), as_version=4)
     nbformat.validate(student)
     sources = "\n".join(c.source for c in student.cells)
     assert 'raise NotImplementedError("q1: implement square")' in sources
     assert "product = x * x" not in sources
     gs = read_zip(demo_build.gradescope_zip)
-    assert {"setup.sh", "run_autograder", "solutions/hw99_demo.py", "autograder/cli.py",
-            "assignments/hw99_demo/assignment.toml"} <= set(gs)
+    assert {
+        "setup.sh",
+        "run_autograder",
+        "solutions/hw99_demo.py",
+        "autograder/cli.py",
+        "assignments/hw99_demo/assignment.toml",
+    } <= set(gs)
     assert not any(n.startswith("assignments/hw99_demo/notebook") for n in gs)
     with zipfile.ZipFile(demo_build.gradescope_zip) as zf:
         assert zf.getinfo("run_autograder").external_attr >> 16 & 0o111
@@ -48,7 +57,10 @@ def test_build_writes_three_valid_artifacts(demo_build):
 
 def test_builds_are_reproducible(demo_course, demo_build, tmp_path):
     again = build_assignment(demo_course, demo_course.assignment("hw99"), tmp_path)
-    for a, b in ((demo_build.student_zip, again.student_zip), (demo_build.gradescope_zip, again.gradescope_zip)):
+    for a, b in (
+        (demo_build.student_zip, again.student_zip),
+        (demo_build.gradescope_zip, again.gradescope_zip),
+    ):
         assert a.read_bytes() == b.read_bytes()
 
 
@@ -85,8 +97,13 @@ def _gradescope_root(tmp_path: Path, zip_path: Path, submission: Path | None) ->
 
 def _run_autograder(root: Path) -> dict:
     env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADE_PYTHON": sys.executable}
-    proc = subprocess.run([str(root / "source" / "run_autograder")], env=env, capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run(
+        [str(root / "source" / "run_autograder")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     results = json.loads((root / "results" / "results.json").read_text())
     jsonschema.validate(results, SCHEMA)
     return {"rc": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr, **results}
@@ -103,7 +120,9 @@ def test_run_autograder_from_the_real_zip(demo_build, tmp_path):
 def test_run_autograder_with_the_student_notebook_scores_zero(demo_build, tmp_path):
     with zipfile.ZipFile(demo_build.student_zip) as zf:
         zf.extract("hw99_demo/hw99_demo.ipynb", tmp_path / "student")
-    root = _gradescope_root(tmp_path, demo_build.gradescope_zip, tmp_path / "student/hw99_demo/hw99_demo.ipynb")
+    root = _gradescope_root(
+        tmp_path, demo_build.gradescope_zip, tmp_path / "student/hw99_demo/hw99_demo.ipynb"
+    )
     res = _run_autograder(root)
     assert res["score"] == 0
     assert all("not implemented" in t["output"] for t in res["tests"])
@@ -131,7 +150,9 @@ def test_run_autograder_on_unreadable_submissions(demo_build, tmp_path, name, co
 
 def test_a_broken_course_is_a_grader_fault_not_a_zero(demo_build, tmp_path):
     root = _gradescope_root(tmp_path, demo_build.gradescope_zip, demo_build.instructor_notebook)
-    (root / "source" / "solutions" / "hw99_demo.py").write_text("raise RuntimeError('broken reference')\n")
+    (root / "source" / "solutions" / "hw99_demo.py").write_text(
+        "raise RuntimeError('broken reference')\n"
+    )
     res = _run_autograder(root)
     assert res["rc"] == 2
     assert res["extra_data"]["grader_fault"] is True
@@ -141,9 +162,20 @@ def test_a_broken_course_is_a_grader_fault_not_a_zero(demo_build, tmp_path):
 
 def test_cli_run_json_prints_only_results(demo_build, demo_course):
     proc = subprocess.run(
-        [sys.executable, "-m", "autograder", "--course", str(demo_course.root), "run", "hw99",
-         str(demo_build.instructor_notebook), "--json"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "--course",
+            str(demo_course.root),
+            "run",
+            "hw99",
+            str(demo_build.instructor_notebook),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     results = json.loads(proc.stdout)
@@ -152,8 +184,12 @@ def test_cli_run_json_prints_only_results(demo_build, demo_course):
 
 
 def test_cli_list(demo_course):
-    proc = subprocess.run([sys.executable, "-m", "autograder", "--course", str(demo_course.root), "list"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograder", "--course", str(demo_course.root), "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0
     assert "hw99_demo  Engine demo  (100 points)" in proc.stdout
     assert "q1     60  Square by hand" in proc.stdout

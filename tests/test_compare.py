@@ -30,7 +30,11 @@ def test_shape_dtype_and_type_messages():
     assert "shape (2,), expected (3,)" in compare(e, torch.zeros(2, dtype=torch.float64)).message
     assert "dtype float32, expected float64" in compare(e, torch.zeros(3)).message
     msg = compare(e, np.zeros(3)).message
-    assert "expected a torch.Tensor" in msg and "got a numpy array" in msg and "torch.from_numpy" in msg
+    assert (
+        "expected a torch.Tensor" in msg
+        and "got a numpy array" in msg
+        and "torch.from_numpy" in msg
+    )
     assert "cannot be compared" in compare(1.0, Unsupported("Value")).message
 
 
@@ -39,7 +43,10 @@ def test_nan_and_inf():
     assert compare(nan, nan) is None
     assert compare(1.0, nan, T1) is not None
     assert compare(torch.tensor([nan, 1.0]), torch.tensor([nan, 1.0])) is None
-    assert compare(torch.tensor([1.0, 1.0]), torch.tensor([float("inf"), 1.0]), Tolerance(1, 1)) is not None
+    assert (
+        compare(torch.tensor([1.0, 1.0]), torch.tensor([float("inf"), 1.0]), Tolerance(1, 1))
+        is not None
+    )
 
 
 def test_lists_and_dicts():

@@ -36,8 +36,12 @@ def test_notebook_submission_with_magics_and_experiments(demo_course, tmp_path):
         "while True:\n    pass",  # an experiment that never ends: not run when grading
         "check('q1')",
     ]
-    nb = {"cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": []} for c in cells],
-          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": []} for c in cells],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     report = grade_text(demo_course, "hw99", json.dumps(nb), tmp_path, suffix=".ipynb")
     assert report.score == 100, messages(report)
 
@@ -75,12 +79,15 @@ def test_in_place_modification_fails_the_property(demo_course, tmp_path):
     text = GOOD.replace("return x * x", "x.mul_(x)\n    return x")
     report = grade_text(demo_course, "hw99", text, tmp_path)
     assert "square modified its input in place" in messages(report)
-    assert report.score == pytest.approx(30 + 40)  # random cases pass (inputs are copies), property fails
+    assert report.score == pytest.approx(
+        30 + 40
+    )  # random cases pass (inputs are copies), property fails
 
 
 def test_infinite_loop_in_graded_function_times_out_and_the_rest_is_graded(demo_course, tmp_path):
-    report = grade_text(demo_course, "hw99", GOOD.replace("return a + b", "while True:\n        pass"),
-                        tmp_path)
+    report = grade_text(
+        demo_course, "hw99", GOOD.replace("return a + b", "while True:\n        pass"), tmp_path
+    )
     assert report.score == 60
     assert "did not finish within 3 s" in messages(report)
 
@@ -112,7 +119,9 @@ def test_exits_are_failures_not_passes(demo_course, tmp_path, body, phrase):
 def test_forbidden_api_is_refused_however_reached(demo_course, tmp_path, code):
     text = GOOD.replace("return x * x", code)
     if "from torch import" in code:  # an alias bound at import time
-        text = "from torch import square as sq\n" + text.replace("from torch import square as sq\n    ", "")
+        text = "from torch import square as sq\n" + text.replace(
+            "from torch import square as sq\n    ", ""
+        )
     report = grade_text(demo_course, "hw99", text, tmp_path)
     assert "refused: called torch.square, which q1 forbids" in messages(report)
     assert report.score == 40  # every q1 case calls square, so every q1 case is refused
@@ -145,7 +154,9 @@ def test_student_code_cannot_write_outside_its_work_dir(demo_course, tmp_path):
     target = tmp_path / "results.json"
     target.write_text("{}")
     os.chmod(tmp_path, 0o755)
-    text = GOOD.replace("return a + b", f"open({str(target)!r}, 'w').write('hacked')\n    return a + b")
+    text = GOOD.replace(
+        "return a + b", f"open({str(target)!r}, 'w').write('hacked')\n    return a + b"
+    )
     report = grade_text(demo_course, "hw99", text, tmp_path)
     assert target.read_text() == "{}"
     assert "PermissionError" in messages(report)

@@ -77,12 +77,22 @@ def test_definition_source_takes_comments_above():
         ("# BEGIN SOLUTION q1\nx = 1\n# END SOLUTION\n", "inside a function body"),
         ("def f():\n    # BEGIN SOLUTION q1\n    return 1\n", "never closed"),
         ("def f():\n    # END SOLUTION\n    return 1\n", "without BEGIN"),
-        ("def f():\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION\n", "must name a question"),
-        ("def f():\n    # BEGIN SOLUTION q1\n    # BEGIN SOLUTION q2\n    return 1\n    # END SOLUTION\n",
-         "inside another region"),
-        ("def f():\n    # BEGIN SOLUTION q1\n    # nothing\n    # END SOLUTION\n    return 1\n", "empty"),
-        ("class A:\n    # BEGIN SOLUTION q1\n    def f(self):\n        return 1\n    # END SOLUTION\n",
-         "inside a function body"),
+        (
+            "def f():\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION\n",
+            "must name a question",
+        ),
+        (
+            "def f():\n    # BEGIN SOLUTION q1\n    # BEGIN SOLUTION q2\n    return 1\n    # END SOLUTION\n",
+            "inside another region",
+        ),
+        (
+            "def f():\n    # BEGIN SOLUTION q1\n    # nothing\n    # END SOLUTION\n    return 1\n",
+            "empty",
+        ),
+        (
+            "class A:\n    # BEGIN SOLUTION q1\n    def f(self):\n        return 1\n    # END SOLUTION\n",
+            "inside a function body",
+        ),
     ],
 )
 def test_misplaced_markers_are_refused(bad, words):

@@ -7,7 +7,16 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.wire import HEADER, Unsupported, WireError, decode, encode, frame, from_text, to_text
+from autograder.wire import (
+    HEADER,
+    Unsupported,
+    WireError,
+    decode,
+    encode,
+    frame,
+    from_text,
+    to_text,
+)
 
 
 def roundtrip(value):
@@ -15,7 +24,16 @@ def roundtrip(value):
 
 
 @pytest.mark.parametrize(
-    "dtype", [torch.float64, torch.float32, torch.float16, torch.bfloat16, torch.int64, torch.bool, torch.complex128]
+    "dtype",
+    [
+        torch.float64,
+        torch.float32,
+        torch.float16,
+        torch.bfloat16,
+        torch.int64,
+        torch.bool,
+        torch.complex128,
+    ],
 )
 def test_tensors_round_trip_bit_exact(dtype):
     x = (torch.randn(3, 4, dtype=torch.float64) * 10).to(dtype)
@@ -25,8 +43,15 @@ def test_tensors_round_trip_bit_exact(dtype):
 
 
 def test_structure_round_trips():
-    value = {"a": [1, 2.5, None, True, "s", (3, 4)], "b": {"c": np.arange(3.0)}, "n": float("nan"),
-             "i": float("-inf"), "big": 2**70, "z": 1 + 2j, "__tag__": 1}
+    value = {
+        "a": [1, 2.5, None, True, "s", (3, 4)],
+        "b": {"c": np.arange(3.0)},
+        "n": float("nan"),
+        "i": float("-inf"),
+        "big": 2**70,
+        "z": 1 + 2j,
+        "__tag__": 1,
+    }
     out = roundtrip(value)
     assert out["a"] == [1, 2.5, None, True, "s", [3, 4]]
     assert isinstance(out["b"]["c"], np.ndarray) and out["b"]["c"].tolist() == [0.0, 1.0, 2.0]
@@ -64,11 +89,23 @@ def test_gradient_carrying_tensor_is_detached():
     "doc, blob",
     [
         (b"not json", b""),
-        (b'{"__tensor__": {"dtype": "float64", "shape": [2], "offset": 0, "nbytes": 16}}', b"\0" * 8),
-        (b'{"__tensor__": {"dtype": "float64", "shape": [3], "offset": 0, "nbytes": 16}}', b"\0" * 16),
+        (
+            b'{"__tensor__": {"dtype": "float64", "shape": [2], "offset": 0, "nbytes": 16}}',
+            b"\0" * 8,
+        ),
+        (
+            b'{"__tensor__": {"dtype": "float64", "shape": [3], "offset": 0, "nbytes": 16}}',
+            b"\0" * 16,
+        ),
         (b'{"__tensor__": {"dtype": "object", "shape": [1], "offset": 0, "nbytes": 8}}', b"\0" * 8),
-        (b'{"__tensor__": {"dtype": "float64", "shape": [-1], "offset": 0, "nbytes": 8}}', b"\0" * 8),
-        (b'{"__tensor__": {"dtype": "float64", "shape": [1], "offset": -8, "nbytes": 8}}', b"\0" * 8),
+        (
+            b'{"__tensor__": {"dtype": "float64", "shape": [-1], "offset": 0, "nbytes": 8}}',
+            b"\0" * 8,
+        ),
+        (
+            b'{"__tensor__": {"dtype": "float64", "shape": [1], "offset": -8, "nbytes": 8}}',
+            b"\0" * 8,
+        ),
         (b'{"__reduce__": 1}', b""),
         (b'{"__float__": "1e999999"}', b""),
         (b"[" * 100_000 + b"]" * 100_000, b""),

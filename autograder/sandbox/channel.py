@@ -7,7 +7,7 @@ import select
 import time
 from typing import Any
 
-from ..wire import HEADER, DEFAULT_LIMITS, Limits, WireError, decode, encode, frame
+from ..wire import DEFAULT_LIMITS, HEADER, Limits, WireError, decode, encode, frame
 
 __all__ = ["ChannelClosed", "ChannelTimeout", "read_message", "write_message"]
 

@@ -48,10 +48,13 @@ class Namespace:
 def _student_traceback(exc: BaseException, limit: int = 6) -> str:
     """The frames of the student's own cells, and the exception line."""
     frames = [
-        f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(_STUDENT_FRAME_PREFIX)
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if f.filename.startswith(_STUDENT_FRAME_PREFIX)
     ]
     lines = [
-        f"  {f.filename[1:-1]}, line {f.lineno}, in {f.name}" + (f"\n    {f.line}" if f.line else "")
+        f"  {f.filename[1:-1]}, line {f.lineno}, in {f.name}"
+        + (f"\n    {f.line}" if f.line else "")
         for f in frames[-limit:]
     ]
     summary = "".join(traceback.format_exception_only(type(exc), exc)).strip()
@@ -81,8 +84,8 @@ def _load(cells: list, names: dict) -> dict:
 
             code = compile(ast.Module([node], []), f"<cell {index}>", "exec")
             try:
-                exec(code, names)  # noqa: S102 - this is the sandbox
-            except BaseException as exc:  # noqa: BLE001 - SystemExit included
+                exec(code, names)
+            except BaseException as exc:
                 kind = type(exc).__name__
                 problems.append(
                     f"cell {index}, line {node.lineno}: running this definition raised "
@@ -90,8 +93,13 @@ def _load(cells: list, names: dict) -> dict:
                 )
         loaded_cells += 1
     defined = sorted(k for k in names if not k.startswith("__"))
-    return {"status": "loaded", "defined": defined[:2000], "problems": problems[:100],
-            "skipped_statements": skipped, "cells": loaded_cells}
+    return {
+        "status": "loaded",
+        "defined": defined[:2000],
+        "problems": problems[:100],
+        "skipped_statements": skipped,
+        "cells": loaded_cells,
+    }
 
 
 def _compile_probe(spec: dict, cache: dict):
@@ -104,9 +112,15 @@ def _compile_probe(spec: dict, cache: dict):
 
         from autograder import probe_helpers
 
-        scope = {"torch": torch, "np": np, "numpy": np, "math": math,
-                 "probe_helpers": probe_helpers, "__name__": "probe"}
-        exec(compile(spec["source"], f"<probe {spec['name']}>", "exec"), scope)  # noqa: S102
+        scope = {
+            "torch": torch,
+            "np": np,
+            "numpy": np,
+            "math": math,
+            "probe_helpers": probe_helpers,
+            "__name__": "probe",
+        }
+        exec(compile(spec["source"], f"<probe {spec['name']}>", "exec"), scope)
         cache[key] = scope[spec["name"]]
     return cache[key]
 
@@ -135,29 +149,48 @@ def _call(req: dict, ns: Namespace, traps, cache: dict) -> dict:
     except ForbiddenAPIError as exc:
         reply.update(status="error", kind="forbidden", message=str(exc))
     except NotImplementedError as exc:
-        reply.update(status="error", kind="not_implemented", message=str(exc),
-                     traceback=_student_traceback(exc))
+        reply.update(
+            status="error",
+            kind="not_implemented",
+            message=str(exc),
+            traceback=_student_traceback(exc),
+        )
     except (SystemExit, KeyboardInterrupt) as exc:
-        reply.update(status="error", kind="exit",
-                     message=f"your code raised {type(exc).__name__} ({exc!s:.100}) while being graded")
-    except BaseException as exc:  # noqa: BLE001
-        reply.update(status="error", kind="exception", message=f"{type(exc).__name__}: {exc!s:.500}",
-                     traceback=_student_traceback(exc))
+        reply.update(
+            status="error",
+            kind="exit",
+            message=f"your code raised {type(exc).__name__} ({exc!s:.100}) while being graded",
+        )
+    except BaseException as exc:
+        reply.update(
+            status="error",
+            kind="exception",
+            message=f"{type(exc).__name__}: {exc!s:.500}",
+            traceback=_student_traceback(exc),
+        )
     else:
         reply.update(status="ok", value=value)
     finally:
         traps.leave()
     reply["seconds"] = time.perf_counter() - started
     if traps.violations:
-        reply = {"id": req["id"], "status": "error", "kind": "forbidden",
-                 "message": f"called {traps.violations[0]}, which {req['question']} forbids",
-                 "seconds": reply["seconds"]}
+        reply = {
+            "id": req["id"],
+            "status": "error",
+            "kind": "forbidden",
+            "message": f"called {traps.violations[0]}, which {req['question']} forbids",
+            "seconds": reply["seconds"],
+        }
     if reply["status"] == "ok":
         try:
             encode(reply)
         except (WireError, TypeError, ValueError, RecursionError) as exc:
-            reply = {"id": req["id"], "status": "error", "kind": "unencodable",
-                     "message": f"the returned value could not be sent back: {exc}"}
+            reply = {
+                "id": req["id"],
+                "status": "error",
+                "kind": "unencodable",
+                "message": f"the returned value could not be sent back: {exc}",
+            }
     return reply
 
 

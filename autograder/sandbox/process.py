@@ -105,7 +105,9 @@ def _limits(cfg: SandboxConfig) -> list[tuple[int, tuple[int, int]]]:
 class Sandbox:
     """One student's definitions, loaded in a child process; call probes on them."""
 
-    def __init__(self, cells: list[tuple[int, str]], forbidden: list[str], cfg: SandboxConfig) -> None:
+    def __init__(
+        self, cells: list[tuple[int, str]], forbidden: list[str], cfg: SandboxConfig
+    ) -> None:
         self.cells, self.forbidden, self.cfg = cells, sorted(set(forbidden)), cfg
         self.user = sandbox_user(cfg.user)
         self.proc: subprocess.Popen | None = None
@@ -160,7 +162,15 @@ class Sandbox:
                 env[key] = os.environ[key]
         try:
             self.proc = subprocess.Popen(
-                [self.cfg.python, "-I", "-B", "-m", "autograder.sandbox.child", str(req_r), str(rep_w)],
+                [
+                    self.cfg.python,
+                    "-I",
+                    "-B",
+                    "-m",
+                    "autograder.sandbox.child",
+                    str(req_r),
+                    str(rep_w),
+                ],
                 stdin=subprocess.DEVNULL,
                 stdout=self._output,
                 stderr=self._output,
@@ -176,8 +186,10 @@ class Sandbox:
         self._req, self._rep = req_w, rep_r
         deadline = time.monotonic() + self.cfg.load_timeout_s
         try:
-            write_message(self._req, {"op": "load", "cells": [list(c) for c in self.cells],
-                                      "forbidden": self.forbidden})
+            write_message(
+                self._req,
+                {"op": "load", "cells": [list(c) for c in self.cells], "forbidden": self.forbidden},
+            )
             raw = read_message(self._rep, deadline)
             if not isinstance(raw, dict) or raw.get("status") != "loaded":
                 raise WireError("unexpected reply to load")
@@ -187,15 +199,24 @@ class Sandbox:
                 problems=[str(x)[:1000] for x in raw.get("problems", [])][:100],
             )
         except ChannelTimeout:
-            self.report = LoadReport(False, failure=(
-                f"loading your notebook's definitions took longer than {self.cfg.load_timeout_s:g} s "
-                "(is there a loop or a long computation in a class body or a constant?)"))
+            self.report = LoadReport(
+                False,
+                failure=(
+                    "loading your notebook's definitions took longer than "
+                    f"{self.cfg.load_timeout_s:g} s "
+                    "(is there a loop or a long computation in a class body or a constant?)"
+                ),
+            )
             self.kill()
         except (ChannelClosed, BrokenPipeError):
-            self.report = LoadReport(False, failure=self._death_reason("while loading your notebook"))
+            self.report = LoadReport(
+                False, failure=self._death_reason("while loading your notebook")
+            )
             self.kill()
         except WireError as exc:
-            self.report = LoadReport(False, failure=f"the sandbox sent a malformed reply while loading ({exc})")
+            self.report = LoadReport(
+                False, failure=f"the sandbox sent a malformed reply while loading ({exc})"
+            )
             self.kill()
         return self.report
 
@@ -279,40 +300,73 @@ class Sandbox:
 
     # ------------------------------------------------------------------ calls
 
-    def call(self, question: str, forbidden: list[str], probe: dict, args: list,
-             seed: int, timeout_s: float) -> CallResult:
+    def call(
+        self,
+        question: str,
+        forbidden: list[str],
+        probe: dict,
+        args: list,
+        seed: int,
+        timeout_s: float,
+    ) -> CallResult:
         """Run one probe in the child; a fresh child is started if the last one died."""
         if not self.alive():
             if self.starts >= 1 and self.report is not None and not self.report.ok:
-                return CallResult("crash", message=self.report.failure or "the sandbox is not running")
+                return CallResult(
+                    "crash", message=self.report.failure or "the sandbox is not running"
+                )
             report = self.start()
             if not report.ok:
                 return CallResult("crash", message=report.failure or "")
         self._next_id += 1
-        req = {"op": "call", "id": self._next_id, "question": question, "forbidden": forbidden,
-               "probe": probe, "args": args, "seed": seed}
+        req = {
+            "op": "call",
+            "id": self._next_id,
+            "question": question,
+            "forbidden": forbidden,
+            "probe": probe,
+            "args": args,
+            "seed": seed,
+        }
         started = time.monotonic()
         try:
             write_message(self._req, req)
             raw = read_message(self._rep, started + timeout_s)
         except ChannelTimeout:
             self.kill()
-            return CallResult("timeout", message=f"did not finish within {timeout_s:g} s "
-                              "(an infinite loop, or much slower than needed?)",
-                              seconds=time.monotonic() - started)
+            return CallResult(
+                "timeout",
+                message=f"did not finish within {timeout_s:g} s "
+                "(an infinite loop, or much slower than needed?)",
+                seconds=time.monotonic() - started,
+            )
         except (ChannelClosed, BrokenPipeError):
             reason = self._death_reason("while running this case")
             self.kill()
             return CallResult("crash", message=reason, seconds=time.monotonic() - started)
         except WireError as exc:
             self.kill()
-            return CallResult("protocol", message=f"the sandbox sent a malformed reply ({exc}); "
-                              "does your code write to file descriptors it did not open?")
+            return CallResult(
+                "protocol",
+                message=f"the sandbox sent a malformed reply ({exc}); "
+                "does your code write to file descriptors it did not open?",
+            )
         elapsed = time.monotonic() - started
-        if not isinstance(raw, dict) or raw.get("id") != self._next_id or raw.get("status") not in ("ok", "error"):
+        if (
+            not isinstance(raw, dict)
+            or raw.get("id") != self._next_id
+            or raw.get("status") not in ("ok", "error")
+        ):
             self.kill()
-            return CallResult("protocol", message="the sandbox sent an unexpected reply", seconds=elapsed)
+            return CallResult(
+                "protocol", message="the sandbox sent an unexpected reply", seconds=elapsed
+            )
         if raw["status"] == "ok":
             return CallResult("ok", value=raw.get("value"), seconds=elapsed)
-        return CallResult("error", kind=str(raw.get("kind", ""))[:40], message=str(raw.get("message", ""))[:2000],
-                          traceback=str(raw.get("traceback", ""))[:4000], seconds=elapsed)
+        return CallResult(
+            "error",
+            kind=str(raw.get("kind", ""))[:40],
+            message=str(raw.get("message", ""))[:2000],
+            traceback=str(raw.get("traceback", ""))[:4000],
+            seconds=elapsed,
+        )

@@ -66,7 +66,7 @@ def _make_trap(name: str, original: Any, state: TrapState) -> Any:
 
     if isinstance(original, type):
 
-        def __init__(self, *args, **kwargs):  # noqa: N807
+        def __init__(self, *args, **kwargs):
             if name in state.active:
                 refuse()
             original.__init__(self, *args, **kwargs)
@@ -74,8 +74,12 @@ def _make_trap(name: str, original: Any, state: TrapState) -> Any:
         return type(
             original.__name__,
             (original,),
-            {"__init__": __init__, "__module__": original.__module__,
-             "__qualname__": original.__qualname__, "__doc__": original.__doc__},
+            {
+                "__init__": __init__,
+                "__module__": original.__module__,
+                "__qualname__": original.__qualname__,
+                "__doc__": original.__doc__,
+            },
         )
 
     def trap(*args, **kwargs):
@@ -99,8 +103,14 @@ def _expand(name: str) -> list[str]:
     out = []
     for attr in dir(module):
         value = getattr(module, attr)
-        if not attr.startswith("_") and callable(value) and getattr(value, "__module__", "") and (
-            value.__module__ == module.__name__ or value.__module__.startswith(module.__name__ + ".")
+        if (
+            not attr.startswith("_")
+            and callable(value)
+            and getattr(value, "__module__", "")
+            and (
+                value.__module__ == module.__name__
+                or value.__module__.startswith(module.__name__ + ".")
+            )
         ):
             out.append(f"{module.__name__}.{attr}")
     return out
@@ -137,6 +147,6 @@ def install_traps(names: list[str], state: TrapState) -> dict[str, list[str]]:
                 try:
                     if getattr(mod, attr, None) is original:
                         setattr(mod, attr, trap)
-                except Exception:  # noqa: BLE001 - exotic module objects
+                except Exception:
                     continue
     return groups

@@ -52,9 +52,15 @@ def _load() -> dict:
 
 
 def _probe(spec: dict):
-    scope = {"torch": torch, "np": np, "numpy": np, "math": math,
-             "probe_helpers": probe_helpers, "__name__": "probe"}
-    exec(compile(spec["source"], f"<check {spec['name']}>", "exec"), scope)  # noqa: S102
+    scope = {
+        "torch": torch,
+        "np": np,
+        "numpy": np,
+        "math": math,
+        "probe_helpers": probe_helpers,
+        "__name__": "probe",
+    }
+    exec(compile(spec["source"], f"<check {spec['name']}>", "exec"), scope)
     return scope[spec["name"]]
 
 
@@ -74,7 +80,9 @@ class CheckResults:
     def __repr__(self) -> str:
         lines = []
         for q, case, ok, msg in self.rows:
-            lines.append(f"{'PASS' if ok else 'FAIL'}  {q}  {case}" + (f"\n      {msg}" if msg else ""))
+            lines.append(
+                f"{'PASS' if ok else 'FAIL'}  {q}  {case}" + (f"\n      {msg}" if msg else "")
+            )
         n_ok = sum(ok for *_, ok, _ in self.rows)
         lines.append(f"{n_ok}/{len(self.rows)} public checks passed")
         return "\n".join(lines)
@@ -87,8 +95,11 @@ class CheckResults:
             for q, case, ok, msg in self.rows
         )
         n_ok = sum(ok for *_, ok, _ in self.rows)
-        return (f"<table><thead><tr><th></th><th>question</th><th>case</th><th>message</th></tr>"
-                f"</thead><tbody>{body}</tbody></table><p>{n_ok}/{len(self.rows)} public checks passed</p>")
+        return (
+            f"<table><thead><tr><th></th><th>question</th><th>case</th><th>message</th></tr>"
+            f"</thead><tbody>{body}</tbody></table>"
+            f"<p>{n_ok}/{len(self.rows)} public checks passed</p>"
+        )
 
 
 def _run_case(q: str, item: dict, ns: _Namespace) -> tuple[str, str, bool, str]:
@@ -100,9 +111,12 @@ def _run_case(q: str, item: dict, ns: _Namespace) -> tuple[str, str, bool, str]:
         got = decode(*encode(fn(ns, *args)))
     except NotImplementedError as exc:
         return q, case, False, f"not implemented yet ({exc})"
-    except Exception as exc:  # noqa: BLE001 - shown to the student
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<ipython")
-                  or f.filename.startswith("/tmp/ipykernel")]
+    except Exception as exc:
+        frames = [
+            f
+            for f in traceback.extract_tb(exc.__traceback__)
+            if f.filename.startswith("<ipython") or f.filename.startswith("/tmp/ipykernel")
+        ]
         where = f" (in {frames[-1].name}, line {frames[-1].lineno})" if frames else ""
         return q, case, False, f"{type(exc).__name__}: {exc}{where}"
     expected = from_text(item["expected"])
