@@ -57,7 +57,7 @@ def test_output(t: TestResult) -> str:
 
 def _summary(report: GradeReport) -> str:
     a = report.assignment
-    lines = [f"## {a.id}: {a.title}", f"Score: **{report.score:g} / {a.total_points:g}**", ""]
+    lines = [f"## {a.id}: {a.title}", f"Score: **{report.score:g} / {a.autograded_points:g}**", ""]
     for q in a.questions:
         tests = [t for t in report.tests if t.question.id == q.id]
         got = sum(t.score for t in tests)
@@ -108,6 +108,7 @@ def gradescope_results(report: GradeReport) -> dict[str, Any]:
                 "tags": [t.question.id],
             }
         )
+    leaderboard = [entry for t in report.tests for entry in t.leaderboard]
     results: dict[str, Any] = {
         "score": _finite(report.score),
         "execution_time": max(1, round(report.seconds)),
@@ -116,6 +117,8 @@ def gradescope_results(report: GradeReport) -> dict[str, Any]:
         "stdout_visibility": "hidden",
         "tests": tests,
     }
+    if leaderboard:
+        results["leaderboard"] = leaderboard
     return results
 
 

@@ -53,6 +53,7 @@ class TestResult:
     records: list[CaseRecord]
     seconds: float
     note: str = ""
+    leaderboard: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -73,7 +74,7 @@ class GradeReport:
 
     @property
     def max_score(self) -> float:
-        return self.assignment.total_points
+        return self.assignment.autograded_points
 
 
 def _import_file(path: Path, module_name: str) -> ModuleType:
@@ -191,7 +192,16 @@ def run_tests(
                 print(f"[autograde] {assignment.id} {t.name}: test raised {note}", file=sys.stderr)
             score = round(share * grade.fraction, 6)
             results.append(
-                TestResult(q, t.name, share, score, grade.records, time.monotonic() - started, note)
+                TestResult(
+                    q,
+                    t.name,
+                    share,
+                    score,
+                    grade.records,
+                    time.monotonic() - started,
+                    note,
+                    grade.leaderboard_entries,
+                )
             )
     return results
 

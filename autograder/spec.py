@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 if sys.version_info >= (3, 11):
@@ -49,11 +49,15 @@ class Assignment:
     memory_mb: int = 3072
     ship: tuple[str, ...] = ()
     salt: str = ""
-    leaderboard: tuple[dict, ...] = field(default_factory=tuple)
 
     @property
     def total_points(self) -> float:
         return sum(q.points for q in self.questions)
+
+    @property
+    def autograded_points(self) -> float:
+        """Points the autograder gives; manual questions are graded on Gradescope by hand."""
+        return sum(q.points for q in self.questions if not q.manual)
 
     @property
     def notebook_source(self) -> Path:
@@ -115,5 +119,4 @@ def load_assignment(folder: Path) -> Assignment:
         memory_mb=int(data.get("memory_mb", 3072)),
         ship=tuple(data.get("ship", ())),
         salt=str(data.get("salt", "")),
-        leaderboard=tuple(data.get("leaderboard", ())),
     )

@@ -166,6 +166,7 @@ class Grade:
     salt: str = ""
     deadline: float | None = None
     records: list[CaseRecord] = field(default_factory=list)
+    leaderboard_entries: list[dict] = field(default_factory=list)
     _calls: int = 0
 
     # --- inputs
@@ -249,6 +250,20 @@ class Grade:
             CaseRecord(case, passed, "" if passed else message, "" if passed else "property")
         )
         return passed
+
+    def leaderboard(self, name: str, value: float | str, order: str = "desc") -> None:
+        """Post a value to Gradescope's leaderboard (``order``: "asc" if lower is better).
+
+        Not a case: it scores nothing. Measure what the leaderboard shows on the student's
+        side (``grade.run``); a non-finite number is posted as the worst value.
+        """
+        if order not in ("asc", "desc"):
+            raise ValueError("order is 'asc' or 'desc'")
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            value = str(value)[:40]
+        elif isinstance(value, float) and not math.isfinite(value):
+            value = 1e30 if order == "asc" else -1e30
+        self.leaderboard_entries.append({"name": str(name)[:60], "value": value, "order": order})
 
     # --- scoring
 

@@ -77,7 +77,7 @@ def verify_build(course: Course, result: BuildResult, execute: bool = True) -> V
     started = time.monotonic()
     full = _grade_file(course, result, result.instructor_notebook)
     v.figures["grade_instructor_s"] = time.monotonic() - started
-    if full.grader_fault or full.load_failure or abs(full.score - a.total_points) > 1e-6:
+    if full.grader_fault or full.load_failure or abs(full.score - a.autograded_points) > 1e-6:
         lost = [
             f"{t.name}: {r.case}: {r.message}"
             for t in full.tests
@@ -85,7 +85,7 @@ def verify_build(course: Course, result: BuildResult, execute: bool = True) -> V
             if not r.passed
         ]
         v.problems.append(
-            f"instructor notebook scored {full.score:g}/{a.total_points:g} "
+            f"instructor notebook scored {full.score:g}/{a.autograded_points:g} "
             f"({full.grader_fault or full.load_failure or '; '.join(lost[:5])})"
         )
     if full.load_problems:
