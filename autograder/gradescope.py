@@ -48,7 +48,12 @@ def run_gradescope(root: Path, course: Course, assignment_name: str | None = Non
                 ),
             )
             return 0
-        report = grade_cells(course, assignment, submission.cells)
+        report = grade_cells(
+            course,
+            assignment,
+            submission.cells,
+            hide=(str(results_path.parent), str(root / "source")),
+        )
         report.load_problems = submission.notes + report.load_problems
         if submission.assignment_tag and submission.assignment_tag != assignment.id:
             report.load_problems.insert(

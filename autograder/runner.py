@@ -67,6 +67,7 @@ class GradeReport:
     grader_fault: str | None = None
     output_tail: str = ""
     seconds: float = 0.0
+    isolation: dict[str, bool] = field(default_factory=dict)
 
     @property
     def score(self) -> float:
@@ -211,8 +212,13 @@ def grade_cells(
     assignment: Assignment,
     cells: list[tuple[int, str]],
     config: SandboxConfig | None = None,
+    hide: tuple[str, ...] = (),
 ) -> GradeReport:
-    """Grade a submission given as code cells ``[(cell index, source), ...]``."""
+    """Grade a submission given as code cells ``[(cell index, source), ...]``.
+
+    ``hide`` adds folders the sandbox must not see (the results folder, say) to the
+    course's reference library and assignments, which are always hidden.
+    """
     started = time.monotonic()
     report = GradeReport(assignment)
     try:
@@ -226,11 +232,13 @@ def grade_cells(
     config = config or SandboxConfig(
         memory_mb=assignment.memory_mb, cpu_s=int(assignment.grading_budget_s) + 30
     )
+    config.hide = (*config.hide, str(course.solutions_dir), str(course.assignments_dir), *hide)
     forbidden = sorted({f for q in assignment.questions for f in q.forbidden})
     sandbox = Sandbox(cells, forbidden, config)
     try:
         load = sandbox.start()
         report.load_problems = list(load.problems)
+        report.isolation = dict(load.isolation)
         report.load_failure = load.failure
         backend = SandboxBackend(sandbox, assignment.probe_timeout_s)
         deadline = started + assignment.grading_budget_s

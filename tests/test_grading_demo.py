@@ -168,3 +168,25 @@ def test_top_level_crash_does_not_stop_loading(demo_course, tmp_path):
     report = grade_text(demo_course, "hw99", text, tmp_path)
     assert report.score == 100
     assert any("ModuleNotFoundError" in p for p in report.load_problems)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="namespaces and the privilege drop need root")
+def test_reference_and_hidden_tests_are_invisible_and_network_is_off(demo_course, tmp_path):
+    solutions = demo_course.solutions_dir / "hw99_demo.py"
+    hidden = demo_course.assignment("hw99").hidden_tests / "test_q2_add.py"
+    probe_code = f"""
+    import os, socket
+    for path in ({str(solutions)!r}, {str(hidden)!r}):
+        try:
+            open(path).read()
+        except OSError:
+            pass
+        else:
+            raise AssertionError("could read " + path)
+    names = sorted(name for _, name in socket.if_nameindex())
+    assert names == ["lo"], names
+    return a + b"""
+    text = GOOD.replace("\n    return a + b", probe_code)
+    report = grade_text(demo_course, "hw99", text, tmp_path)
+    assert report.isolation == {"unprivileged_user": True, "private_network": True, "private_mounts": True}
+    assert report.score == 100, messages(report)

@@ -31,6 +31,9 @@ __all__ = ["CallResult", "LoadReport", "Sandbox", "SandboxConfig", "sandbox_user
 #: Users tried, in order, for the privilege drop when the grader runs as root.
 SANDBOX_USERS = ("autograde-sbx", "nobody")
 _PR_SET_PDEATHSIG, _PR_SET_NO_NEW_PRIVS = 1, 38
+_CLONE_NEWNS, _CLONE_NEWNET = 0x00020000, 0x40000000
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
+_MS_REC, _MS_PRIVATE = 0x4000, 1 << 18
 
 
 @dataclass
@@ -47,6 +50,11 @@ class SandboxConfig:
     python: str = sys.executable
     threads: int = 1
     user: str | None = None  # default: the first of SANDBOX_USERS that exists, when root
+    # Folders the child must not see (reference, hidden tests, results). When the grader
+    # is root and the kernel allows it, each is covered by an empty, unreadable tmpfs in a
+    # private mount namespace; elsewhere (Gradescope) file permissions do this job.
+    hide: tuple[str, ...] = ()
+    isolate_network: bool = True
 
 
 @dataclass
@@ -57,6 +65,7 @@ class LoadReport:
     defined: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     failure: str | None = None  # the child could not load at all
+    isolation: dict[str, bool] = field(default_factory=dict)  # for staff: what took effect
 
 
 @dataclass
@@ -83,9 +92,34 @@ def sandbox_user(preferred: str | None = None) -> pwd.struct_passwd | None:
     raise RuntimeError("running as root but no sandbox user exists (create 'autograde-sbx')")
 
 
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+
 def _prctl(option: int, value: int) -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(option, value, 0, 0, 0)
+    _LIBC.prctl(option, value, 0, 0, 0)
+
+
+def _isolate_namespaces(hide: tuple[str, ...], network: bool) -> None:
+    """As root, in the forked child: private network and mount namespaces.
+
+    Failure is not fatal (Gradescope's containers usually lack CAP_SYS_ADMIN); the parent
+    reads back what took effect from /proc and reports it to staff.
+    """
+    flags = _CLONE_NEWNS | (_CLONE_NEWNET if network else 0)
+    # If a new network namespace is refused, still try for the mount namespace alone.
+    if _LIBC.unshare(flags) != 0 and (not network or _LIBC.unshare(_CLONE_NEWNS) != 0):
+        return
+    if _LIBC.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
+        return
+    for path in hide:
+        if os.path.isdir(path):
+            _LIBC.mount(
+                b"tmpfs",
+                path.encode(),
+                b"tmpfs",
+                _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC,
+                b"size=4k,mode=000",
+            )
 
 
 def _limits(cfg: SandboxConfig) -> list[tuple[int, tuple[int, int]]]:
@@ -119,9 +153,11 @@ class Sandbox:
     # ------------------------------------------------------------------ lifecycle
 
     def _preexec(self, keep_fds: tuple[int, ...]) -> None:
-        # Runs in the forked child before exec: the order matters (groups, gid, uid).
+        # Runs in the forked child before exec: the order matters (namespaces while still
+        # root, then groups, gid, uid).
         os.setsid()
         if self.user is not None:
+            _isolate_namespaces(self.cfg.hide, self.cfg.isolate_network)
             os.setgroups([])
             os.setgid(self.user.pw_gid)
             os.setuid(self.user.pw_uid)
@@ -197,6 +233,7 @@ class Sandbox:
                 ok=True,
                 defined=[str(x) for x in raw.get("defined", [])][:2000],
                 problems=[str(x)[:1000] for x in raw.get("problems", [])][:100],
+                isolation=self._isolation(),
             )
         except ChannelTimeout:
             self.report = LoadReport(
@@ -219,6 +256,23 @@ class Sandbox:
             )
             self.kill()
         return self.report
+
+    def _isolation(self) -> dict[str, bool]:
+        """What isolation took effect for the running child (read from /proc)."""
+
+        def same(kind: str) -> bool | None:
+            try:
+                return os.readlink(f"/proc/{self.proc.pid}/ns/{kind}") == os.readlink(
+                    f"/proc/self/ns/{kind}"
+                )
+            except OSError:
+                return None
+
+        return {
+            "unprivileged_user": self.user is not None,
+            "private_network": same("net") is False,
+            "private_mounts": same("mnt") is False,
+        }
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
