@@ -68,6 +68,9 @@ def _summary(report: GradeReport) -> str:
     if report.load_problems:
         lines += ["", "**Problems while loading your notebook** (the rest was graded):"]
         lines += [f"- {p}" for p in report.load_problems[:10]]
+    if report.scan_notes:
+        lines += ["", "**Forbidden calls found in your code:**"]
+        lines += [f"- {n}" for n in report.scan_notes[:10]]
     return "\n".join(lines)
 
 
@@ -119,6 +122,13 @@ def gradescope_results(report: GradeReport) -> dict[str, Any]:
     }
     if leaderboard:
         results["leaderboard"] = leaderboard
+    # For staff only (Gradescope does not show extra_data to students).
+    results["extra_data"] = {
+        "grader_fault": False,
+        "assignment": report.assignment.id,
+        "isolation": report.isolation,
+        "staff_flags": report.staff_flags,
+    }
     return results
 
 

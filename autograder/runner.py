@@ -68,6 +68,8 @@ class GradeReport:
     output_tail: str = ""
     seconds: float = 0.0
     isolation: dict[str, bool] = field(default_factory=dict)
+    scan_notes: list[str] = field(default_factory=list)  # for the student
+    staff_flags: list[str] = field(default_factory=list)  # for staff review, never scored
 
     @property
     def score(self) -> float:
@@ -207,6 +209,37 @@ def run_tests(
     return results
 
 
+def explain_findings(
+    course: Course, assignment: Assignment, findings: list[dict]
+) -> tuple[list[str], list[str]]:
+    """Turn the static scan's findings into notes for the student and flags for staff."""
+    from .regions import find_regions
+
+    try:
+        regions = find_regions(course.reference_path(assignment.id).read_text(encoding="utf-8"))
+    except (OSError, ValueError, SyntaxError):
+        regions = []
+    owner = {r.function: r.question for r in regions}
+    owner.update({r.function.split(".")[0]: r.question for r in regions})
+    notes, flags = [], []
+    for f in findings:
+        where = f"cell {f['cell']}, line {f['line']}"
+        fn = f["function"] or "top-level code"
+        if f["kind"] == "forbidden":
+            q = owner.get(f["function"]) or owner.get(f["function"].split(".")[0])
+            forbidding = [x.id for x in assignment.questions if f["name"] in x.forbidden]
+            if q is not None and q not in forbidding:
+                continue  # allowed where it is used
+            which = q or "/".join(forbidding)
+            notes.append(
+                f"`{fn}` uses {f['name']} ({where}), which {which} forbids: "
+                "such calls are refused when it is graded"
+            )
+        else:
+            flags.append(f"{f['name']} in {fn} ({where})")
+    return list(dict.fromkeys(notes))[:20], list(dict.fromkeys(flags))[:50]
+
+
 def grade_cells(
     course: Course,
     assignment: Assignment,
@@ -239,6 +272,7 @@ def grade_cells(
         load = sandbox.start()
         report.load_problems = list(load.problems)
         report.isolation = dict(load.isolation)
+        report.scan_notes, report.staff_flags = explain_findings(course, assignment, load.findings)
         report.load_failure = load.failure
         backend = SandboxBackend(sandbox, assignment.probe_timeout_s)
         deadline = started + assignment.grading_budget_s

@@ -190,3 +190,16 @@ def test_reference_and_hidden_tests_are_invisible_and_network_is_off(demo_course
     report = grade_text(demo_course, "hw99", text, tmp_path)
     assert report.isolation == {"unprivileged_user": True, "private_network": True, "private_mounts": True}
     assert report.score == 100, messages(report)
+
+
+def test_static_scan_names_forbidden_calls_and_flags_indirection(demo_course, tmp_path):
+    text = GOOD.replace("return x * x", "import importlib as il\n    return il.import_module('torch').square(x)")
+    text = "import torch as t\nfrom torch import square as sq\n" + text.replace(
+        "return a + b", "return float(t.square(t.tensor(0.0))) + a + b")
+    report = grade_text(demo_course, "hw99", text, tmp_path)
+    assert report.score == 40
+    notes = "\n".join(report.scan_notes)
+    assert "`<top-level code>`" not in notes
+    assert "uses torch.square (cell 1, line 2), which q1 forbids" in notes  # the alias import
+    assert not any("`add`" in n for n in report.scan_notes)  # q2 may use it
+    assert any("dynamic import" in f for f in report.staff_flags)

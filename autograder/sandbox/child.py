@@ -69,19 +69,21 @@ def _runtime_stub_module() -> types.ModuleType:
     return mod
 
 
-def _load(cells: list, names: dict) -> dict:
-    from autograder.extract import plan_cell
+def _load(cells: list, names: dict, forbidden: list[str]) -> dict:
+    import ast
 
-    problems, skipped, loaded_cells = [], 0, 0
+    from autograder.extract import plan_cell
+    from autograder.staticscan import scan_cells
+
+    problems, skipped, loaded_cells, trees = [], 0, 0, []
     for index, source in cells:
         plan = plan_cell(int(index), str(source))
         if plan.error:
             problems.append(plan.error)
             continue
         skipped += plan.skipped
+        trees.append((int(index), ast.Module(plan.statements, [])))
         for node in plan.statements:
-            import ast
-
             code = compile(ast.Module([node], []), f"<cell {index}>", "exec")
             try:
                 exec(code, names)
@@ -99,6 +101,7 @@ def _load(cells: list, names: dict) -> dict:
         "problems": problems[:100],
         "skipped_statements": skipped,
         "cells": loaded_cells,
+        "findings": [f.__dict__ for f in scan_cells(trees, forbidden)],
     }
 
 
@@ -209,7 +212,7 @@ def main(argv: list[str]) -> int:
     install_traps(list(hello.get("forbidden", [])), traps)
     sys.modules["autograde_check"] = _runtime_stub_module()
     names: dict = {"__name__": "submission", "__builtins__": __builtins__}
-    report = _load(hello["cells"], names)
+    report = _load(hello["cells"], names, list(hello.get("forbidden", [])))
     report["unknown_forbidden"] = traps.unknown
     write_message(reply_fd, report)
     ns, cache = Namespace(names), {}

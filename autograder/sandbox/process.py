@@ -66,6 +66,7 @@ class LoadReport:
     problems: list[str] = field(default_factory=list)
     failure: str | None = None  # the child could not load at all
     isolation: dict[str, bool] = field(default_factory=dict)  # for staff: what took effect
+    findings: list[dict] = field(default_factory=list)  # the static scan's, see staticscan.py
 
 
 @dataclass
@@ -134,6 +135,27 @@ def _limits(cfg: SandboxConfig) -> list[tuple[int, tuple[int, int]]]:
     if os.geteuid() == 0:  # RLIMIT_NPROC counts per uid, and root is exempt anyway
         out.append((resource.RLIMIT_NPROC, (cfg.processes, cfg.processes)))
     return out
+
+
+def _clean_findings(raw: object) -> list[dict]:
+    """The child's scan results, kept only if well-formed (the child is untrusted)."""
+    out = []
+    for item in raw if isinstance(raw, list) else []:
+        if not isinstance(item, dict):
+            continue
+        try:
+            out.append(
+                {
+                    "kind": str(item["kind"])[:20],
+                    "cell": int(item["cell"]),
+                    "line": int(item["line"]),
+                    "function": str(item["function"])[:100],
+                    "name": str(item["name"])[:100],
+                }
+            )
+        except (KeyError, TypeError, ValueError):
+            continue
+    return out[:200]
 
 
 class Sandbox:
@@ -234,6 +256,7 @@ class Sandbox:
                 defined=[str(x) for x in raw.get("defined", [])][:2000],
                 problems=[str(x)[:1000] for x in raw.get("problems", [])][:100],
                 isolation=self._isolation(),
+                findings=_clean_findings(raw.get("findings", [])),
             )
         except ChannelTimeout:
             self.report = LoadReport(
