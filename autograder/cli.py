@@ -74,26 +74,19 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .results import error_results, feedback_markdown, gradescope_results
-    from .runner import grade_cells
-    from .submission import SubmissionError, read_submission
+    from .pipeline import grade_file
+    from .results import feedback_markdown
 
     course = find_course(args.course)
     a = course.assignment(args.assignment)
     started = time.monotonic()
-    code = 0
     with contextlib.redirect_stdout(sys.stderr):
-        try:
-            submission = read_submission(Path(args.notebook))
-        except SubmissionError as exc:
-            results = error_results(a, str(exc), grader_fault=False)
-        else:
-            report = grade_cells(course, a, submission.cells)
-            report.load_problems = submission.notes + report.load_problems
-            results = gradescope_results(report)
-            if report.grader_fault:
-                print(f"[autograde] GRADER FAULT: {report.grader_fault}", file=sys.stderr)
-                code = 2
+        graded = grade_file(course, a, Path(args.notebook))
+    results = graded.results
+    code = 2 if graded.grader_fault else 0
+    if code:
+        fault = graded.report.grader_fault if graded.report else ""
+        print(f"[autograde] GRADER FAULT: {fault}", file=sys.stderr)
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False, allow_nan=False))
     else:

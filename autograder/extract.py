@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 __all__ = ["CellPlan", "plan_cell"]
 
-_MAGIC = re.compile(r"^\s*(%|!)")
+# %magic, !shell, and IPython's help syntax (name? / name??)
+_MAGIC = re.compile(r"^\s*(?:%|!|[\w.]+\?\??\s*$)")
 _CONSTANT_NAME = re.compile(r"^_?[A-Z][A-Z0-9_]*$")
 #: Imports the grader provides itself (the notebook's check() runtime).
 RUNTIME_MODULES = ("autograde_check",)

@@ -17,9 +17,9 @@ import traceback
 from pathlib import Path
 
 from .course import Course
-from .results import error_results, gradescope_results, write_json_atomic
-from .runner import grade_cells
-from .submission import SubmissionError, find_submission, read_submission
+from .pipeline import grade_file
+from .results import error_results, write_json_atomic
+from .submission import SubmissionError, find_submission
 
 __all__ = ["run_gradescope"]
 
@@ -39,7 +39,6 @@ def run_gradescope(root: Path, course: Course, assignment_name: str | None = Non
         assignment = course.assignment(assignment_name or ids[0])
         try:
             path = find_submission(root / "submission", assignment.id)
-            submission = read_submission(path)
         except SubmissionError as exc:
             write_json_atomic(
                 results_path,
@@ -48,23 +47,15 @@ def run_gradescope(root: Path, course: Course, assignment_name: str | None = Non
                 ),
             )
             return 0
-        report = grade_cells(
-            course,
-            assignment,
-            submission.cells,
-            hide=(str(results_path.parent), str(root / "source")),
+        graded = grade_file(
+            course, assignment, path, hide=(str(results_path.parent), str(root / "source"))
         )
-        report.load_problems = submission.notes + report.load_problems
-        if submission.assignment_tag and submission.assignment_tag != assignment.id:
-            report.load_problems.insert(
-                0,
-                f"this notebook was made for {submission.assignment_tag}, "
-                f"but it was submitted to {assignment.id}",
+        write_json_atomic(results_path, graded.results)
+        if graded.grader_fault:
+            print(
+                f"[autograde] GRADER FAULT: {graded.report.grader_fault if graded.report else ''}",
+                file=sys.stderr,
             )
-        results = gradescope_results(report)
-        write_json_atomic(results_path, results)
-        if report.grader_fault:
-            print(f"[autograde] GRADER FAULT: {report.grader_fault}", file=sys.stderr)
             return 2
         return 0
     except Exception as exc:

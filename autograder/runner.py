@@ -263,7 +263,9 @@ def grade_cells(
         )
         return report
     config = config or SandboxConfig(
-        memory_mb=assignment.memory_mb, cpu_s=int(assignment.grading_budget_s) + 30
+        memory_mb=assignment.memory_mb,
+        cpu_s=int(assignment.grading_budget_s) + 30,
+        load_timeout_s=assignment.load_timeout_s,
     )
     config.hide = (*config.hide, str(course.solutions_dir), str(course.assignments_dir), *hide)
     forbidden = sorted({f for q in assignment.questions for f in q.forbidden})
@@ -284,7 +286,7 @@ def grade_cells(
 
         traceback.print_exc(file=sys.stderr)
     finally:
-        sandbox.close()
+        sandbox.release()
     report.seconds = time.monotonic() - started
     return report
 

@@ -46,6 +46,7 @@ class Assignment:
     notebook_budget_s: float = 90.0
     grading_budget_s: float = 300.0
     probe_timeout_s: float = 10.0
+    load_timeout_s: float = 60.0
     memory_mb: int = 3072
     ship: tuple[str, ...] = ()
     salt: str = ""
@@ -116,6 +117,7 @@ def load_assignment(folder: Path) -> Assignment:
         notebook_budget_s=float(data.get("notebook_budget_s", 90)),
         grading_budget_s=float(data.get("grading_budget_s", 300)),
         probe_timeout_s=float(data.get("probe_timeout_s", 10)),
+        load_timeout_s=float(data.get("load_timeout_s", 60)),
         memory_mb=int(data.get("memory_mb", 3072)),
         ship=tuple(data.get("ship", ())),
         salt=str(data.get("salt", "")),

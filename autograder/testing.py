@@ -225,9 +225,9 @@ class Grade:
         if mismatch is None:
             self.records.append(CaseRecord(case, True))
             return True
-        where = f"in {mismatch.path}: " if mismatch.path else ""
+        where = f" in {mismatch.path}" if mismatch.path else ""
         self.records.append(
-            CaseRecord(case, False, f"wrong result {where}{mismatch.message}", "mismatch")
+            CaseRecord(case, False, f"wrong result{where}: {mismatch.message}", "mismatch")
         )
         return False
 

@@ -89,7 +89,7 @@ def test_infinite_loop_in_graded_function_times_out_and_the_rest_is_graded(demo_
         demo_course, "hw99", GOOD.replace("return a + b", "while True:\n        pass"), tmp_path
     )
     assert report.score == 60
-    assert "did not finish within 3 s" in messages(report)
+    assert "did not finish within 5 s" in messages(report)
 
 
 @pytest.mark.parametrize(
@@ -188,14 +188,21 @@ def test_reference_and_hidden_tests_are_invisible_and_network_is_off(demo_course
     return a + b"""
     text = GOOD.replace("\n    return a + b", probe_code)
     report = grade_text(demo_course, "hw99", text, tmp_path)
-    assert report.isolation == {"unprivileged_user": True, "private_network": True, "private_mounts": True}
+    assert report.isolation == {
+        "unprivileged_user": True,
+        "private_network": True,
+        "private_mounts": True,
+    }
     assert report.score == 100, messages(report)
 
 
 def test_static_scan_names_forbidden_calls_and_flags_indirection(demo_course, tmp_path):
-    text = GOOD.replace("return x * x", "import importlib as il\n    return il.import_module('torch').square(x)")
+    text = GOOD.replace(
+        "return x * x", "import importlib as il\n    return il.import_module('torch').square(x)"
+    )
     text = "import torch as t\nfrom torch import square as sq\n" + text.replace(
-        "return a + b", "return float(t.square(t.tensor(0.0))) + a + b")
+        "return a + b", "return float(t.square(t.tensor(0.0))) + a + b"
+    )
     report = grade_text(demo_course, "hw99", text, tmp_path)
     assert report.score == 40
     notes = "\n".join(report.scan_notes)

@@ -16,7 +16,10 @@ import pytest
 from .conftest import REPO
 
 CANDIDATES = [shutil.which("python3.10"), *glob.glob("/root/.pyenv/versions/3.10*/bin/python3.10")]
-PY310 = next((p for p in CANDIDATES if p and subprocess.run([p, "-V"], capture_output=True).returncode == 0), None)
+PY310 = next(
+    (p for p in CANDIDATES if p and subprocess.run([p, "-V"], capture_output=True).returncode == 0),
+    None,
+)
 
 CHECK = """
 import pathlib, sys
@@ -34,8 +37,11 @@ sys.exit(1 if bad else 0)
 
 @pytest.mark.skipif(PY310 is None, reason="no Python 3.10 interpreter here")
 def test_all_sources_compile_on_python_310():
-    roots = [str(REPO / d) for d in ("autograder", "solutions", "assignments", "student_template", "tests")
-             if (REPO / d).is_dir()]
+    roots = [
+        str(REPO / d)
+        for d in ("autograder", "solutions", "assignments", "student_template", "tests")
+        if (REPO / d).is_dir()
+    ]
     proc = subprocess.run([PY310, "-c", CHECK, *roots], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert Path(PY310).exists()

@@ -5,6 +5,6 @@
 between them; ``traps`` enforces forbidden APIs inside the child.
 """
 
-from .process import CallResult, LoadReport, Sandbox, SandboxConfig
+from .process import CallResult, LoadReport, Sandbox, SandboxConfig, is_sandbox_uid
 
-__all__ = ["CallResult", "LoadReport", "Sandbox", "SandboxConfig"]
+__all__ = ["CallResult", "LoadReport", "Sandbox", "SandboxConfig", "is_sandbox_uid"]

@@ -11,6 +11,7 @@ the next probe gets a fresh child.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import os
 import pwd
 import resource
@@ -26,10 +27,19 @@ from typing import Any
 from ..wire import WireError
 from .channel import ChannelClosed, ChannelTimeout, read_message, write_message
 
-__all__ = ["CallResult", "LoadReport", "Sandbox", "SandboxConfig", "sandbox_user"]
+__all__ = [
+    "CallResult",
+    "LoadReport",
+    "Sandbox",
+    "SandboxConfig",
+    "acquire_identity",
+    "is_sandbox_uid",
+]
 
-#: Users tried, in order, for the privilege drop when the grader runs as root.
-SANDBOX_USERS = ("autograde-sbx", "nobody")
+#: Sandbox slots: uids SLOT_UID_BASE .. +SLOT_COUNT-1 (Debian leaves 64000-64999 unassigned
+#: unless a package asks; any that is a real account is skipped).
+SLOT_UID_BASE, SLOT_COUNT = 64000, 256
+SLOT_LOCK_DIR = "/run/autograde-slots" if os.path.isdir("/run") else "/tmp/autograde-slots"
 _PR_SET_PDEATHSIG, _PR_SET_NO_NEW_PRIVS = 1, 38
 _CLONE_NEWNS, _CLONE_NEWNET = 0x00020000, 0x40000000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
@@ -49,7 +59,7 @@ class SandboxConfig:
     output_limit: int = 16_384
     python: str = sys.executable
     threads: int = 1
-    user: str | None = None  # default: the first of SANDBOX_USERS that exists, when root
+    user: str | None = None  # an account to run as; default: a free sandbox slot uid
     # Folders the child must not see (reference, hidden tests, results). When the grader
     # is root and the kernel allows it, each is covered by an empty, unreadable tmpfs in a
     # private mount namespace; elsewhere (Gradescope) file permissions do this job.
@@ -81,16 +91,67 @@ class CallResult:
     seconds: float = 0.0
 
 
-def sandbox_user(preferred: str | None = None) -> pwd.struct_passwd | None:
-    """The account student code runs as, or None when not root (no drop possible)."""
+@dataclass(frozen=True)
+class SandboxIdentity:
+    """The uid/gid one sandbox slot runs as, held (by a file lock) while in use.
+
+    Each concurrent sandbox gets its own uid: RLIMIT_NPROC counts per uid, and the final
+    ``kill(-1)`` as that uid must reach only this sandbox's processes, never a neighbour's.
+    The uids need no account: root can switch to any number.
+    """
+
+    uid: int
+    gid: int
+    lock_fd: int
+
+
+def acquire_identity(preferred_user: str | None = None) -> SandboxIdentity | None:
+    """A free sandbox uid, or None when not root (no drop is possible then)."""
     if os.geteuid() != 0:
         return None
-    for name in ([preferred] if preferred else []) + list(SANDBOX_USERS):
+    if preferred_user:
+        pw = pwd.getpwnam(preferred_user)
+        candidates = [(pw.pw_uid, pw.pw_gid)]
+    else:
+        candidates = [(SLOT_UID_BASE + i, SLOT_UID_BASE + i) for i in range(SLOT_COUNT)]
+    os.makedirs(SLOT_LOCK_DIR, mode=0o700, exist_ok=True)
+    for uid, gid in candidates:
+        if not preferred_user:
+            try:
+                pwd.getpwuid(uid)
+                continue  # a real account: not ours to use
+            except KeyError:
+                pass
+        fd = os.open(os.path.join(SLOT_LOCK_DIR, f"{uid}.lock"), os.O_CREAT | os.O_RDWR, 0o600)
         try:
-            return pwd.getpwnam(name)
-        except KeyError:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
             continue
-    raise RuntimeError("running as root but no sandbox user exists (create 'autograde-sbx')")
+        return SandboxIdentity(uid, gid, fd)
+    raise RuntimeError(f"all {len(candidates)} sandbox slots are busy")
+
+
+def pids_of_uid(uid: int) -> list[int]:
+    """Processes whose real uid is ``uid`` (from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", "rb") as fh:
+                for line in fh:
+                    if line.startswith(b"Uid:"):
+                        if int(line.split()[1]) == uid:
+                            found.append(int(entry))
+                        break
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def is_sandbox_uid(uid: int) -> bool:
+    return SLOT_UID_BASE <= uid < SLOT_UID_BASE + SLOT_COUNT
 
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
@@ -165,7 +226,7 @@ class Sandbox:
         self, cells: list[tuple[int, str]], forbidden: list[str], cfg: SandboxConfig
     ) -> None:
         self.cells, self.forbidden, self.cfg = cells, sorted(set(forbidden)), cfg
-        self.user = sandbox_user(cfg.user)
+        self.user = acquire_identity(cfg.user)
         self.proc: subprocess.Popen | None = None
         self.workdir: str | None = None
         self.report: LoadReport | None = None
@@ -181,8 +242,8 @@ class Sandbox:
         if self.user is not None:
             _isolate_namespaces(self.cfg.hide, self.cfg.isolate_network)
             os.setgroups([])
-            os.setgid(self.user.pw_gid)
-            os.setuid(self.user.pw_uid)
+            os.setgid(self.user.gid)
+            os.setuid(self.user.uid)
         _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # after setuid, which clears it
         _prctl(_PR_SET_NO_NEW_PRIVS, 1)
         for which, value in _limits(self.cfg):
@@ -196,7 +257,7 @@ class Sandbox:
         self.starts += 1
         self.workdir = tempfile.mkdtemp(prefix="autograde-sbx-")
         if self.user is not None:
-            os.chown(self.workdir, self.user.pw_uid, self.user.pw_gid)
+            os.chown(self.workdir, self.user.uid, self.user.gid)
         os.chmod(self.workdir, 0o700)
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
@@ -349,18 +410,46 @@ class Sandbox:
                     pass
         self._req = self._rep = None
 
-    def _kill_all_as_user(self) -> None:
-        # A double-forked daemon escapes killpg; kill(-1) as its uid reaches it.
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in a short-lived child
+    def _kill_strays(self) -> None:
+        """Kill what the student's code left running in the child's session (not the child)."""
+        if self.proc is None:
+            return
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) == self.proc.pid:
+                continue
             try:
-                os.setgroups([])
-                os.setgid(self.user.pw_gid)
-                os.setuid(self.user.pw_uid)
-                os.kill(-1, signal.SIGKILL)
-            finally:
-                os._exit(0)
-        os.waitpid(pid, 0)
+                with open(f"/proc/{entry}/stat", "rb") as fh:
+                    fields = fh.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            if len(fields) > 4 and int(fields[4]) == self.proc.pid:  # field 6: session id
+                try:
+                    os.kill(int(entry), signal.SIGKILL)
+                except OSError:
+                    pass
+
+    def _kill_all_as_user(self) -> None:
+        """Kill every process of this sandbox's uid, and check that none is left.
+
+        A double-forked daemon escapes killpg; kill(-1) as its uid reaches it. A fork bomb
+        can spawn while one kill(-1) walks the process table, so repeat until the uid owns
+        no process.
+        """
+        for _ in range(100):
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - runs in a short-lived child
+                try:
+                    os.setgroups([])
+                    os.setgid(self.user.gid)
+                    os.setuid(self.user.uid)
+                    os.kill(-1, signal.SIGKILL)
+                finally:
+                    os._exit(0)
+            os.waitpid(pid, 0)
+            if not pids_of_uid(self.user.uid):
+                return
+            time.sleep(0.02)
+        print(f"[autograde] could not kill every process of uid {self.user.uid}", file=sys.stderr)
 
     def close(self) -> None:
         if self.proc is not None and self.alive():
@@ -374,6 +463,13 @@ class Sandbox:
         if self.workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
+
+    def release(self) -> None:
+        """Close, and give the sandbox uid back (after nothing runs as it any more)."""
+        self.close()
+        if self.user is not None:
+            os.close(self.user.lock_fd)
+            self.user = None
 
     # ------------------------------------------------------------------ calls
 
@@ -429,6 +525,7 @@ class Sandbox:
                 "does your code write to file descriptors it did not open?",
             )
         elapsed = time.monotonic() - started
+        self._kill_strays()
         if (
             not isinstance(raw, dict)
             or raw.get("id") != self._next_id

@@ -1,0 +1,8 @@
+
+
+def square(x):
+    return x * x
+
+
+def add(a):
+    return a

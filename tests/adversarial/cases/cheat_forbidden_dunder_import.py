@@ -1,0 +1,6 @@
+def square(x):
+    return __import__("torch").square(x)
+
+
+def add(a, b):
+    return a + b
