@@ -95,6 +95,39 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return code
 
 
+def _cmd_grade(args: argparse.Namespace) -> int:
+    from .batch import BatchError, grade_class
+
+    course = find_course(args.course)
+    a = course.assignment(args.assignment)
+    out = Path(args.out)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            report = grade_class(
+                course,
+                a,
+                [Path(p) for p in args.paths],
+                out,
+                jobs=args.jobs,
+                regrade=args.regrade or [],
+            )
+    except BatchError as exc:
+        print(f"autograde grade: {exc}", file=sys.stderr)
+        return 2
+    rate = report.graded / report.seconds if report.seconds else 0.0
+    print(
+        f"graded {report.graded}, skipped {report.skipped} already graded, in "
+        f"{report.seconds:.1f} s ({rate:.2f}/s); see {out / 'grades.csv'}",
+        file=sys.stderr,
+    )
+    for w in report.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    if report.failed:
+        print(f"grader faults (regrade these): {', '.join(report.failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _cmd_gradescope(args: argparse.Namespace) -> int:
     from .gradescope import run_gradescope
 
@@ -133,6 +166,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print Gradescope's results.json to stdout, only"
     )
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("grade", help="grade a class: notebooks, folders or a Gradescope export zip")
+    p.add_argument("assignment", metavar="HW")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument(
+        "--out", required=True, help="output folder (grades.csv, results/, feedback/, summary.png)"
+    )
+    p.add_argument("--jobs", type=int, default=None, help="parallel submissions (default: CPUs)")
+    p.add_argument("--regrade", action="append", metavar="STUDENT", help="grade this student again")
+    p.set_defaults(func=_cmd_grade)
 
     p = sub.add_parser("gradescope", help="what run_autograder calls on Gradescope")
     p.add_argument("--root", default="/autograder", help="Gradescope's root (default: /autograder)")
