@@ -192,14 +192,22 @@ def _grade_one(
     assignment = course.assignment(assignment_id)
     if path is None:
         return error_results(assignment, problem or "no submission", grader_fault=False)
-    return grade_file(course, assignment, Path(path)).results
+    return grade_file(course, assignment, Path(path), zygote=_ZYGOTE).results
 
 
-def _worker_init() -> None:
+_ZYGOTE = None  # this worker's fork server
+
+
+def _worker_init(use_zygote: bool) -> None:
+    global _ZYGOTE
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import torch
 
     torch.set_num_threads(1)
+    if use_zygote:
+        from .sandbox.process import Zygote
+
+        _ZYGOTE = Zygote()
 
 
 class _Progress:
@@ -234,6 +242,7 @@ def grade_class(
     out: Path,
     jobs: int | None = None,
     regrade: list[str] = (),
+    zygote: bool = True,
 ) -> BatchReport:
     """Grade every submission in ``paths`` into ``out`` (see the module docstring)."""
     started = time.monotonic()
@@ -262,7 +271,7 @@ def grade_class(
         progress = _Progress(len(todo))
         ctx = multiprocessing.get_context("spawn")
         with cf.ProcessPoolExecutor(
-            max_workers=jobs, mp_context=ctx, initializer=_worker_init
+            max_workers=jobs, mp_context=ctx, initializer=_worker_init, initargs=(zygote,)
         ) as pool:
             futures = {
                 pool.submit(

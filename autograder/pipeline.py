@@ -27,7 +27,11 @@ class Graded:
 
 
 def grade_file(
-    course: Course, assignment: Assignment, path: Path, hide: tuple[str, ...] = ()
+    course: Course,
+    assignment: Assignment,
+    path: Path,
+    hide: tuple[str, ...] = (),
+    zygote: Any = None,
 ) -> Graded:
     """Read, grade and turn into results; never raises for anything the student did."""
     started = time.monotonic()
@@ -40,7 +44,7 @@ def grade_file(
             ),
             None,
         )
-    report = grade_cells(course, assignment, submission.cells, hide=hide)
+    report = grade_cells(course, assignment, submission.cells, hide=hide, zygote=zygote)
     report.load_problems = submission.notes + report.load_problems
     if submission.assignment_tag and submission.assignment_tag != assignment.id:
         report.load_problems.insert(

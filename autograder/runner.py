@@ -246,6 +246,7 @@ def grade_cells(
     cells: list[tuple[int, str]],
     config: SandboxConfig | None = None,
     hide: tuple[str, ...] = (),
+    zygote: Any = None,
 ) -> GradeReport:
     """Grade a submission given as code cells ``[(cell index, source), ...]``.
 
@@ -268,6 +269,8 @@ def grade_cells(
         load_timeout_s=assignment.load_timeout_s,
     )
     config.hide = (*config.hide, str(course.solutions_dir), str(course.assignments_dir), *hide)
+    if zygote is not None:
+        config.zygote = zygote
     forbidden = sorted({f for q in assignment.questions for f in q.forbidden})
     sandbox = Sandbox(cells, forbidden, config)
     try:

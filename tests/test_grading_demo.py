@@ -210,3 +210,43 @@ def test_static_scan_names_forbidden_calls_and_flags_indirection(demo_course, tm
     assert "uses torch.square (cell 1, line 2), which q1 forbids" in notes  # the alias import
     assert not any("`add`" in n for n in report.scan_notes)  # q2 may use it
     assert any("dynamic import" in f for f in report.staff_flags)
+
+
+@pytest.fixture(scope="module")
+def zygote():
+    from autograder.sandbox.process import Zygote
+
+    z = Zygote()
+    yield z
+    z.close()
+
+
+@pytest.mark.parametrize(
+    "edit, score, phrase",
+    [
+        (None, 100, ""),
+        (("return a + b", "import os\n    os._exit(0)"), 60, "exited with code 0"),
+        (("return a + b", "while True:\n        pass"), 60, "did not finish within 5 s"),
+        (("return x * x", "return torch.square(x)"), 40, "refused: called torch.square"),
+    ],
+)
+def test_children_forked_by_the_zygote_behave_like_spawned_ones(
+    demo_course, tmp_path, zygote, edit, score, phrase
+):
+    from autograder.runner import grade_cells
+    from autograder.submission import read_submission
+
+    text = GOOD if edit is None else GOOD.replace(*edit)
+    path = tmp_path / "sub.py"
+    path.write_text(text)
+    report = grade_cells(
+        demo_course, demo_course.assignment("hw99"), read_submission(path).cells, zygote=zygote
+    )
+    assert report.score == score, messages(report)
+    assert phrase in messages(report)
+    if os.geteuid() == 0:
+        assert report.isolation == {
+            "unprivileged_user": True,
+            "private_network": True,
+            "private_mounts": True,
+        }

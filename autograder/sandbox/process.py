@@ -65,6 +65,7 @@ class SandboxConfig:
     # private mount namespace; elsewhere (Gradescope) file permissions do this job.
     hide: tuple[str, ...] = ()
     isolate_network: bool = True
+    zygote: Zygote | None = None  # fork children from this server instead of spawning
 
 
 @dataclass
@@ -184,6 +185,79 @@ def _isolate_namespaces(hide: tuple[str, ...], network: bool) -> None:
             )
 
 
+class ZygoteChild:
+    """A child forked by the zygote, with the parts of ``Popen``'s interface we use."""
+
+    def __init__(self, zygote: Zygote, pid: int) -> None:
+        self.zygote, self.pid, self.returncode = zygote, pid, None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.returncode = self.zygote.status(self.pid)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout)
+            time.sleep(0.005)
+        return self.returncode
+
+
+class Zygote:
+    """The trusted side's handle on a fork server (``zygote.py``); one per worker."""
+
+    def __init__(self, python: str = sys.executable) -> None:
+        import socket
+
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "MPLBACKEND": "Agg",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+            if key in os.environ:
+                env[key] = os.environ[key]
+        self.proc = subprocess.Popen(
+            [python, "-I", "-B", "-m", "autograder.sandbox.zygote", str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=lambda: _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL),
+        )
+        theirs.close()
+        self.sock = ours
+
+    def _ask(self, request: dict, fds: list[int] = ()) -> dict:
+        import json
+        import socket
+
+        socket.send_fds(self.sock, [json.dumps(request).encode()], list(fds))
+        reply = self.sock.recv(1 << 16)
+        if not reply:
+            raise RuntimeError("the sandbox fork server exited")
+        return json.loads(reply)
+
+    def spawn(self, request: dict, fds: list[int]) -> ZygoteChild:
+        return ZygoteChild(self, int(self._ask(request, fds)["pid"]))
+
+    def status(self, pid: int) -> int | None:
+        return self._ask({"op": "wait", "pid": pid})["status"]
+
+    def close(self) -> None:
+        self.sock.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
 def _limits(cfg: SandboxConfig) -> list[tuple[int, tuple[int, int]]]:
     mb = 1 << 20
     out = [
@@ -280,29 +354,52 @@ class Sandbox:
             if key in os.environ:
                 env[key] = os.environ[key]
         try:
-            self.proc = subprocess.Popen(
-                [
-                    self.cfg.python,
-                    "-I",
-                    "-B",
-                    "-m",
-                    "autograder.sandbox.child",
-                    str(req_r),
-                    str(rep_w),
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=self._output,
-                stderr=self._output,
-                cwd=self.workdir,
-                env=env,
-                pass_fds=(req_r, rep_w),
-                preexec_fn=lambda: self._preexec((req_r, rep_w)),
-                close_fds=True,
-            )
+            if self.cfg.zygote is not None:
+                self.proc = self.cfg.zygote.spawn(
+                    self._spawn_request(env), [req_r, rep_w, self._output.fileno()]
+                )
+            else:
+                self.proc = self._popen(env, req_r, rep_w)
         finally:
             os.close(req_r)
             os.close(rep_w)
         self._req, self._rep = req_w, rep_r
+        return self._load()
+
+    def _spawn_request(self, env: dict[str, str]) -> dict:
+        return {
+            "op": "spawn",
+            "uid": self.user.uid if self.user else None,
+            "gid": self.user.gid if self.user else None,
+            "hide": list(self.cfg.hide),
+            "isolate_network": self.cfg.isolate_network,
+            "limits": [[which, soft, hard] for which, (soft, hard) in _limits(self.cfg)],
+            "workdir": self.workdir,
+            "env": env,
+        }
+
+    def _popen(self, env: dict[str, str], req_r: int, rep_w: int) -> subprocess.Popen:
+        return subprocess.Popen(
+            [
+                self.cfg.python,
+                "-I",
+                "-B",
+                "-m",
+                "autograder.sandbox.child",
+                str(req_r),
+                str(rep_w),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=self._output,
+            stderr=self._output,
+            cwd=self.workdir,
+            env=env,
+            pass_fds=(req_r, rep_w),
+            preexec_fn=lambda: self._preexec((req_r, rep_w)),
+            close_fds=True,
+        )
+
+    def _load(self) -> LoadReport:
         deadline = time.monotonic() + self.cfg.load_timeout_s
         try:
             write_message(

@@ -1,0 +1,128 @@
+"""A fork server for sandbox children: import torch once, fork a child per submission.
+
+A fresh Python that imports torch costs over a second; batch grading should not pay it
+per submission. The zygote is started once per grading worker, imports what a sandbox
+child needs (torch, numpy, matplotlib, the child runtime) and then only forks. It never
+imports the reference, the hidden tests or anything secret (every child would inherit
+them), and runs no torch op before forking (forking after OpenMP threads start can hang).
+
+Protocol, over a Unix socket (``SOCK_SEQPACKET``, one JSON message per packet):
+``{"op": "spawn", ...}`` with three file descriptors (request pipe, reply pipe, output
+file) -> ``{"pid": n}``; ``{"op": "wait", "pid": n}`` -> ``{"status": code or null}``
+(``code`` as ``Popen.returncode``: negative for a signal).
+
+The forked child becomes a sandbox exactly as ``process.py``'s ``preexec`` does for a
+spawned one: its own session, namespaces, the slot uid, no_new_privs, limits; then it runs
+``child.main`` on the pipes it was given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import socket
+import sys
+
+__all__ = ["main"]
+
+
+def _become_sandbox(req: dict, fds: list[int], sock: socket.socket) -> None:
+    from . import child
+    from .process import _PR_SET_NO_NEW_PRIVS, _PR_SET_PDEATHSIG, _isolate_namespaces, _prctl
+
+    request_fd, reply_fd, output_fd = fds
+    sock.close()
+    os.setsid()
+    uid, gid = req.get("uid"), req.get("gid")
+    if uid is not None:
+        _isolate_namespaces(tuple(req.get("hide", ())), bool(req.get("isolate_network", True)))
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    _prctl(_PR_SET_NO_NEW_PRIVS, 1)
+    for which, soft, hard in req["limits"]:
+        resource.setrlimit(which, (soft, hard))
+    os.chdir(req["workdir"])
+    os.environ.clear()
+    os.environ.update(req["env"])
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(output_fd, 1)
+    os.dup2(output_fd, 2)
+    keep = {0, 1, 2, request_fd, reply_fd}
+    for fd in os.listdir("/proc/self/fd"):
+        if int(fd) not in keep:
+            try:
+                os.close(int(fd))
+            except OSError:
+                pass
+    for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
+        signal.signal(sig, signal.SIG_DFL)
+    import random
+
+    random.seed()
+    code = 1
+    try:
+        code = child.main(["child", str(request_fd), str(reply_fd)])
+    finally:
+        try:
+            sys.stdout.flush()
+        finally:
+            os._exit(code)
+
+
+def _status(pid: int) -> int | None:
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return -9999  # unknown or already reaped
+    if done == 0:
+        return None
+    if os.WIFSIGNALED(status):
+        return -os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
+
+
+def main(argv: list[str]) -> int:
+    sock = socket.socket(fileno=int(argv[1]))
+    # What every sandbox child needs, imported once. No torch op runs here.
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
+    import numpy  # noqa: F401
+    import torch  # noqa: F401
+
+    from autograder import compare, extract, probe_helpers, staticscan, wire  # noqa: F401
+
+    from . import channel, child, traps  # noqa: F401
+
+    while True:
+        try:
+            msg, fds, _flags, _addr = socket.recv_fds(sock, 1 << 20, 3)
+        except (ConnectionResetError, OSError):
+            return 0
+        if not msg:
+            return 0
+        req = json.loads(msg)
+        if req.get("op") == "spawn":
+            pid = os.fork()
+            if pid == 0:
+                _become_sandbox(req, fds, sock)
+            for fd in fds:
+                os.close(fd)
+            sock.send(json.dumps({"pid": pid}).encode())
+        elif req.get("op") == "wait":
+            sock.send(json.dumps({"status": _status(int(req["pid"]))}).encode())
+        else:
+            for fd in fds:
+                os.close(fd)
+            sock.send(b'{"error": "unknown op"}')
+
+
+if __name__ == "__main__":
+    os._exit(main(sys.argv))
