@@ -73,15 +73,32 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    from .pipeline import grade_file
-    from .results import feedback_markdown
+def _launch_early(course, assignment, path: Path):
+    """Start the sandbox child before this process imports torch, so the two imports overlap
+    (about a second of a single run). None if the file is unreadable: grade_file says why."""
+    from .submission import SubmissionError, read_submission
 
+    try:
+        cells = read_submission(path).cells
+    except SubmissionError:
+        return None
+    from .sandbox.process import sandbox_for
+
+    sandbox = sandbox_for(course, assignment, cells)
+    sandbox.launch()
+    return sandbox
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
     course = find_course(args.course)
     a = course.assignment(args.assignment)
     started = time.monotonic()
+    sandbox = _launch_early(course, a, Path(args.notebook))
+    from .pipeline import grade_file  # imports torch, while the sandbox child does too
+    from .results import feedback_markdown
+
     with contextlib.redirect_stdout(sys.stderr):
-        graded = grade_file(course, a, Path(args.notebook))
+        graded = grade_file(course, a, Path(args.notebook), sandbox=sandbox)
     results = graded.results
     code = 2 if graded.grader_fault else 0
     if code:

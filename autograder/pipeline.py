@@ -32,19 +32,24 @@ def grade_file(
     path: Path,
     hide: tuple[str, ...] = (),
     zygote: Any = None,
+    sandbox: Any = None,
 ) -> Graded:
     """Read, grade and turn into results; never raises for anything the student did."""
     started = time.monotonic()
     try:
         submission = read_submission(path)
     except SubmissionError as exc:
+        if sandbox is not None:
+            sandbox.release()
         return Graded(
             error_results(
                 assignment, str(exc), grader_fault=False, seconds=time.monotonic() - started
             ),
             None,
         )
-    report = grade_cells(course, assignment, submission.cells, hide=hide, zygote=zygote)
+    report = grade_cells(
+        course, assignment, submission.cells, hide=hide, zygote=zygote, sandbox=sandbox
+    )
     report.load_problems = submission.notes + report.load_problems
     if submission.assignment_tag and submission.assignment_tag != assignment.id:
         report.load_problems.insert(

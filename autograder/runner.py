@@ -19,6 +19,7 @@ from typing import Any
 
 from .course import Course
 from .sandbox import Sandbox, SandboxConfig
+from .sandbox.process import sandbox_for
 from .spec import Assignment, Question, SpecError
 from .testing import CaseRecord, Grade, Probe, StudentOutcome, failure_message
 
@@ -247,6 +248,7 @@ def grade_cells(
     config: SandboxConfig | None = None,
     hide: tuple[str, ...] = (),
     zygote: Any = None,
+    sandbox: Sandbox | None = None,
 ) -> GradeReport:
     """Grade a submission given as code cells ``[(cell index, source), ...]``.
 
@@ -255,26 +257,20 @@ def grade_cells(
     """
     started = time.monotonic()
     report = GradeReport(assignment)
+    if sandbox is None:  # launch first: the child imports torch while we load the reference
+        sandbox = sandbox_for(course, assignment, cells, config, hide, zygote)
+        sandbox.launch()
     try:
         reference = load_reference(course, assignment)
         tests = collect_tests(assignment)
     except Exception as exc:
+        sandbox.release()
         report.grader_fault = (
             f"could not load the reference or the hidden tests: {type(exc).__name__}: {exc}"
         )
         return report
-    config = config or SandboxConfig(
-        memory_mb=assignment.memory_mb,
-        cpu_s=int(assignment.grading_budget_s) + 30,
-        load_timeout_s=assignment.load_timeout_s,
-    )
-    config.hide = (*config.hide, str(course.solutions_dir), str(course.assignments_dir), *hide)
-    if zygote is not None:
-        config.zygote = zygote
-    forbidden = sorted({f for q in assignment.questions for f in q.forbidden})
-    sandbox = Sandbox(cells, forbidden, config)
     try:
-        load = sandbox.start()
+        load = sandbox.wait_loaded()
         report.load_problems = list(load.problems)
         report.isolation = dict(load.isolation)
         report.scan_notes, report.staff_flags = explain_findings(course, assignment, load.findings)

@@ -18,12 +18,25 @@ student bundle, where ``check()`` uses it to read the recorded public-check valu
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 import struct
 from typing import Any
 
-import torch
+
+class _LazyTorch:
+    """``torch``, imported on first use: a process that only frames plain messages (the
+    CLI starting a sandbox) need not pay torch's import time before it has to."""
+
+    def __getattr__(self, name: str) -> Any:
+        import torch as real
+
+        globals()["torch"] = real
+        return getattr(real, name)
+
+
+torch = _LazyTorch()
 
 try:  # numpy is optional on the decoding side, but present wherever torch is
     import numpy as np
@@ -44,21 +57,21 @@ __all__ = [
 #: Frame header: JSON length and blob length, both unsigned 32-bit little-endian.
 HEADER = struct.Struct("<II")
 
-_TENSOR_DTYPES: dict[str, torch.dtype] = {
-    "float64": torch.float64,
-    "float32": torch.float32,
-    "float16": torch.float16,
-    "bfloat16": torch.bfloat16,
-    "complex128": torch.complex128,
-    "complex64": torch.complex64,
-    "int64": torch.int64,
-    "int32": torch.int32,
-    "int16": torch.int16,
-    "int8": torch.int8,
-    "uint8": torch.uint8,
-    "bool": torch.bool,
-}
-_DTYPE_NAMES = {v: k for k, v in _TENSOR_DTYPES.items()}
+_TENSOR_DTYPE_NAMES = (
+    "float64 float32 float16 bfloat16 complex128 complex64 int64 int32 int16 int8 uint8 bool"
+).split()
+
+
+@functools.lru_cache(maxsize=1)
+def _tensor_dtypes() -> dict[str, torch.dtype]:
+    return {name: getattr(torch, name) for name in _TENSOR_DTYPE_NAMES}
+
+
+@functools.lru_cache(maxsize=1)
+def _dtype_names() -> dict[torch.dtype, str]:
+    return {v: k for k, v in _tensor_dtypes().items()}
+
+
 _NUMPY_DTYPES = (
     "float64 float32 float16 complex128 complex64 int64 int32 int16 int8 uint8 bool".split()
 )
@@ -166,14 +179,14 @@ def encode(value: Any, limits: Limits = DEFAULT_LIMITS) -> tuple[bytes, bytes]:
     def enc_tensor(v: torch.Tensor) -> Any:
         if v.layout != torch.strided:
             return {"__unsupported__": f"torch.Tensor with layout {v.layout}"}
-        if v.dtype not in _DTYPE_NAMES:
+        if v.dtype not in _dtype_names():
             return {"__unsupported__": f"torch.Tensor of dtype {v.dtype}"}
         data = torch.Tensor.contiguous(torch.Tensor.cpu(torch.Tensor.detach(v)))
         if data.dtype == torch.bfloat16:  # numpy has no bfloat16: ship the raw bits
             raw = data.view(torch.int16).numpy().astype("<i2").tobytes()
         else:
             raw = _le_bytes(data)
-        return _blob_ref("__tensor__", _DTYPE_NAMES[v.dtype], list(v.shape), raw)
+        return _blob_ref("__tensor__", _dtype_names()[v.dtype], list(v.shape), raw)
 
     def enc_ndarray(v: Any) -> Any:
         name = v.dtype.name
@@ -268,7 +281,7 @@ def decode(doc: bytes, blob: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
             raise WireError("malformed array shape")
         if offset < 0 or nbytes < 0 or offset + nbytes > len(blob):
             raise WireError("array data out of range")
-        if tensor and dtype not in _TENSOR_DTYPES:
+        if tensor and dtype not in _TENSOR_DTYPE_NAMES:
             raise WireError(f"unknown tensor dtype {dtype!r}")
         if not tensor and dtype not in _NUMPY_DTYPES:
             raise WireError(f"unknown array dtype {dtype!r}")

@@ -26,6 +26,8 @@ import pathlib, sys
 bad = []
 for root in sys.argv[1:]:
     for p in pathlib.Path(root).rglob("*.py"):
+        if "adversarial/cases" in p.as_posix():  # broken on purpose
+            continue
         try:
             compile(p.read_text(encoding="utf-8"), str(p), "exec")
         except SyntaxError as exc:

@@ -34,6 +34,7 @@ __all__ = [
     "SandboxConfig",
     "acquire_identity",
     "is_sandbox_uid",
+    "sandbox_for",
 ]
 
 #: Sandbox slots: uids SLOT_UID_BASE .. +SLOT_COUNT-1 (Debian leaves 64000-64999 unassigned
@@ -327,6 +328,11 @@ class Sandbox:
 
     def start(self) -> LoadReport:
         """Start a child and load the notebook's definitions into it."""
+        self.launch()
+        return self.wait_loaded()
+
+    def launch(self) -> None:
+        """Start a child without waiting for it (it imports torch meanwhile)."""
         self.close()
         self.starts += 1
         self.workdir = tempfile.mkdtemp(prefix="autograde-sbx-")
@@ -364,7 +370,6 @@ class Sandbox:
             os.close(req_r)
             os.close(rep_w)
         self._req, self._rep = req_w, rep_r
-        return self._load()
 
     def _spawn_request(self, env: dict[str, str]) -> dict:
         return {
@@ -399,7 +404,8 @@ class Sandbox:
             close_fds=True,
         )
 
-    def _load(self) -> LoadReport:
+    def wait_loaded(self) -> LoadReport:
+        """Send the notebook's cells to the launched child and wait for its load report."""
         deadline = time.monotonic() + self.cfg.load_timeout_s
         try:
             write_message(
@@ -641,3 +647,25 @@ class Sandbox:
             traceback=str(raw.get("traceback", ""))[:4000],
             seconds=elapsed,
         )
+
+
+def sandbox_for(
+    course: Any,
+    assignment: Any,
+    cells: list[tuple[int, str]],
+    config: SandboxConfig | None = None,
+    hide: tuple[str, ...] = (),
+    zygote: Any = None,
+) -> Sandbox:
+    """The sandbox for one submission of ``assignment`` (a ``spec.Assignment`` of the
+    ``course.Course``), not started yet; it hides the reference library and assignments."""
+    config = config or SandboxConfig(
+        memory_mb=assignment.memory_mb,
+        cpu_s=int(assignment.grading_budget_s) + 30,
+        load_timeout_s=assignment.load_timeout_s,
+    )
+    config.hide = (*config.hide, str(course.solutions_dir), str(course.assignments_dir), *hide)
+    if zygote is not None:
+        config.zygote = zygote
+    forbidden = sorted({f for q in assignment.questions for f in q.forbidden})
+    return Sandbox(cells, forbidden, config)
