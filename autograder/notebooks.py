@@ -37,6 +37,38 @@ class BuiltNotebooks:
     questions_in_notebook: set[str]
 
 
+_RUNTIME_IMPORT = re.compile(r"^from autograde_check import (?P<names>[\w, ]+)$")
+_RUNTIME_SETUP = """\
+try:  # the public checks ship next to this notebook, in autograde_check/
+    from autograde_check import {names}
+except ImportError:  # e.g. Colab, where only the notebook was uploaded
+    import glob, sys, zipfile
+    _bundle = sorted(glob.glob("{id}*.zip"))
+    if not _bundle:
+        raise ImportError(
+            "autograde_check was not found. Keep the autograde_check folder next to this "
+            "notebook; in Colab, upload {id}.zip (the student bundle) with the Files panel "
+            "and run this cell again."
+        ) from None
+    zipfile.ZipFile(_bundle[0]).extractall(".")
+    sys.path.insert(0, "{id}")
+    from autograde_check import {names}"""
+
+
+def _with_runtime_setup(source: str, assignment_id: str) -> str:
+    """Replace the setup cell's plain runtime import by one that also works in Colab."""
+    out = []
+    for line in source.splitlines():
+        m = _RUNTIME_IMPORT.match(line.strip())
+        if m and not line.startswith((" ", "\t")):
+            setup = _RUNTIME_SETUP.replace("{id}", assignment_id)
+            line = setup.replace(
+                "{names}", ", ".join(n.strip() for n in m.group("names").split(","))
+            )
+        out.append(line)
+    return "\n".join(out)
+
+
 def _include_names(source: str) -> list[str] | None:
     lines = [ln for ln in source.strip().splitlines() if ln.strip()]
     if len(lines) == 1 and (m := _INCLUDE.match(lines[0].strip())):
@@ -79,8 +111,9 @@ def build_notebooks(assignment: Assignment, reference_source: str) -> BuiltNoteb
             if m := _CHECK.match(cell.source):
                 tags = ["check", m.group("q")]
                 checked.add(m.group("q"))
+            source = _with_runtime_setup(cell.source, assignment.id)
             for out in (instructor_cells, student_cells):
-                new = nbformat.v4.new_code_cell(cell.source)
+                new = nbformat.v4.new_code_cell(source)
                 if tags:
                     new.metadata["tags"] = tags
                 out.append(new)
