@@ -145,6 +145,21 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export_otter(args: argparse.Namespace) -> int:
+    from .notebooks import BuildError
+    from .otter import export_otter
+
+    course = find_course(args.course)
+    a = course.assignment(args.assignment)
+    try:
+        path = export_otter(course, a, Path(args.out))
+    except BuildError as exc:
+        print(f"autograde export-otter: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {path}; next: otter assign {path} <dist>", file=sys.stderr)
+    return 0
+
+
 def _cmd_gradescope(args: argparse.Namespace) -> int:
     from .gradescope import run_gradescope
 
@@ -193,6 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help="parallel submissions (default: CPUs)")
     p.add_argument("--regrade", action="append", metavar="STUDENT", help="grade this student again")
     p.set_defaults(func=_cmd_grade)
+
+    p = sub.add_parser("export-otter", help="write an otter-assign master notebook")
+    p.add_argument("assignment", metavar="HW")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=_cmd_export_otter)
 
     p = sub.add_parser("gradescope", help="what run_autograder calls on Gradescope")
     p.add_argument("--root", default="/autograder", help="Gradescope's root (default: /autograder)")

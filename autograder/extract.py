@@ -20,7 +20,20 @@ __all__ = ["CellPlan", "plan_cell"]
 
 # %magic, !shell, and IPython's help syntax (name? / name??)
 _MAGIC = re.compile(r"^\s*(?:%|!|[\w.]+\?\??\s*$)")
-_CONSTANT_NAME = re.compile(r"^_?[A-Z][A-Z0-9_]*$")
+_CHEAP_CALLS = frozenset(
+    {
+        "torch.device",
+        "torch.cuda.is_available",
+        "torch.backends.mps.is_available",
+        "torch.get_default_dtype",
+        "float",
+        "int",
+        "str",
+        "tuple",
+        "frozenset",
+        "range",
+    }
+)
 #: Imports the grader provides itself (the notebook's check() runtime).
 RUNTIME_MODULES = ("autograde_check",)
 
@@ -53,13 +66,39 @@ def _is_constant(node: ast.stmt) -> bool:
         return False
     if not all(isinstance(t, ast.Name) for t in targets):
         return False
-    if all(_CONSTANT_NAME.match(t.id) for t in targets):
-        return True
-    try:
-        ast.literal_eval(value)
-        return True
-    except (ValueError, TypeError, SyntaxError, RecursionError):
-        return False
+    # A constant is computed without calling anything (beyond a few cheap, pure calls),
+    # so loading it costs nothing and cannot start an experiment: `LR = 0.1`,
+    # `DTYPE = torch.float64`, `SIZES = (8, 16)`, `DEVICE = torch.device("cpu")` are kept;
+    # `X = torch.randn(1000, 1000)` or `model = train()` are not, whatever their case.
+    for sub in ast.walk(value):
+        if isinstance(
+            sub,
+            (
+                ast.Lambda,
+                ast.ListComp,
+                ast.SetComp,
+                ast.DictComp,
+                ast.GeneratorExp,
+                ast.Await,
+                ast.Yield,
+                ast.YieldFrom,
+                ast.NamedExpr,
+            ),
+        ):
+            return False
+        if isinstance(sub, ast.Call) and _dotted(sub.func) not in _CHEAP_CALLS:
+            return False
+    return True
+
+
+def _dotted(node: ast.AST) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return ".".join(reversed(parts))
 
 
 def _is_runtime_import(node: ast.stmt) -> bool:

@@ -176,9 +176,10 @@ def top_level_names(source: str) -> list[str]:
     return list(_top_level(ast.parse(source)))
 
 
-def definition_source(source: str, name: str) -> str:
+def definition_source(source: str, name: str, trailing_markers: bool = False) -> str:
     """The source of top-level definition ``name``, with its decorators and the comment
-    block directly above it."""
+    block directly above it (and, with ``trailing_markers``, an ``# END SOLUTION`` that
+    closes its last statement: comments are not part of the syntax tree)."""
     tree = ast.parse(source)
     nodes = _top_level(tree)
     if name not in nodes:
@@ -188,4 +189,12 @@ def definition_source(source: str, name: str) -> str:
     start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
     while start > 1 and lines[start - 2].lstrip().startswith("#"):
         start -= 1
-    return "\n".join(lines[start - 1 : node.end_lineno])
+    end = node.end_lineno
+    while (
+        trailing_markers
+        and end < len(lines)
+        and _END.match(lines[end])
+        and lines[end].startswith(" ")
+    ):
+        end += 1
+    return "\n".join(lines[start - 1 : end])

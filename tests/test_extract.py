@@ -37,3 +37,11 @@ def test_runtime_import_is_not_loaded():
 def test_deep_nesting_does_not_crash():
     plan = plan_cell(1, "x = " + "(" * 200_000 + ")" * 200_000)
     assert plan.error is not None
+
+
+def test_constants_are_cheap_assignments_whatever_their_case():
+    names, _ = kept(
+        "LR = 0.1\nDTYPE = torch.float64\nDEVICE = torch.device('cuda' if torch.cuda.is_available() else 'cpu')\n"
+        "SIZES = tuple(range(3))\nX = torch.randn(1000, 1000)\nmodel = train()\nsquares = [i * i for i in range(9)]\n"
+    )
+    assert names == ["Assign"] * 4

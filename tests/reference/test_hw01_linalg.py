@@ -174,3 +174,10 @@ def test_figures_carry_the_data():
     ax = data["axes"][0]
     assert ax["xscale"] == ax["yscale"] == "log" and ax["has_xlabel"] and ax["has_ylabel"]
     assert [line["label"] for line in ax["lines"]] == ["a", "b"]
+
+
+def test_digit_loader():
+    images, labels = ref.load_digit_images()
+    assert images.shape == (1797, 64) and images.dtype == torch.float64
+    assert labels.shape == (1797,) and set(labels.tolist()) == set(range(10))
+    assert float(images.min()) == 0.0 and float(images.max()) == 16.0

@@ -208,3 +208,14 @@ def test_stability_figure_data():
     eps = 2.0**-23
     assert lines["ε·κ"]["y"] == pytest.approx([10 * eps, 100 * eps], rel=1e-15)
     assert lines["ε·κ²"]["y"] == pytest.approx([100 * eps, 10_000 * eps], rel=1e-15)
+
+
+def test_diabetes_loader_appends_the_intercept():
+    X, y = ref.load_diabetes_data()
+    assert X.shape == (442, 11) and y.shape == (442,) and X.dtype == torch.float64
+    assert bool((X[:, -1] == 1).all())
+    # sklearn's diabetes features are centred and scaled to unit column norm
+    torch.testing.assert_close(
+        X[:, :10].mean(0), torch.zeros(10, dtype=torch.float64), atol=1e-12, rtol=0
+    )
+    torch.testing.assert_close(X[:, :10].norm(dim=0), torch.ones(10, dtype=torch.float64))
