@@ -18,8 +18,11 @@ from autograder.build import find_leaks
 from autograder.notebooks import BuildError
 from autograder.otter import _refuse_unfenced_regions, export_otter
 
-OTTER = shutil.which("otter") or (str(Path(__import__("sys").executable).with_name("otter"))
-                                  if Path(__import__("sys").executable).with_name("otter").exists() else None)
+OTTER = shutil.which("otter") or (
+    str(Path(__import__("sys").executable).with_name("otter"))
+    if Path(__import__("sys").executable).with_name("otter").exists()
+    else None
+)
 
 
 def test_export_fences_every_solution_line(demo_course, tmp_path):
@@ -44,15 +47,27 @@ def test_export_refuses_a_solution_line_outside_a_solution_block(demo_course):
 def test_otter_assign_and_run_round_trip(demo_course, tmp_path):
     master = export_otter(demo_course, demo_course.assignment("hw99"), tmp_path)
     dist = tmp_path / "dist"
-    proc = subprocess.run([OTTER, "assign", str(master), str(dist)], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=600)
+    proc = subprocess.run(
+        [OTTER, "assign", str(master), str(dist)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     student = dist / "student" / master.name
-    assert not find_leaks({"s.ipynb": student.read_bytes()}, demo_course.reference_path("hw99_demo").read_text())
+    assert not find_leaks(
+        {"s.ipynb": student.read_bytes()}, demo_course.reference_path("hw99_demo").read_text()
+    )
     (out := tmp_path / "out").mkdir()
     zips = sorted((dist / "autograder").glob("*.zip"))
-    proc = subprocess.run([OTTER, "run", "-a", str(zips[0]), "-o", str(out), str(dist / "autograder" / master.name)],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    proc = subprocess.run(
+        [OTTER, "run", "-a", str(zips[0]), "-o", str(out), str(dist / "autograder" / master.name)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     results = json.loads((out / "results.json").read_text())
     scored = [t for t in results["tests"] if "max_score" in t]
