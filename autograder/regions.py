@@ -27,7 +27,7 @@ _BEGIN = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION(?:\s+(?P<q>q\d+))?\s*$
 _END = re.compile(r"^(?P<indent>[ \t]*)# END SOLUTION\s*$")
 # Lines too generic to betray a solution if they also appear in the student's notebook.
 _GENERIC = re.compile(
-    r"^(?:else:|try:|finally:|pass|break|continue|return|return None|"
+    r"^(?:else:|try:|finally:|pass|break|continue|return(?: \w+| [\[{(])?|"
     r"except \w*:|\)+[,:]?|\]+[,:]?|\}+[,:]?|\.\.\.)$"
 )
 

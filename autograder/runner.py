@@ -232,6 +232,8 @@ def explain_findings(
             forbidding = [x.id for x in assignment.questions if f["name"] in x.forbidden]
             if q is not None and q not in forbidding:
                 continue  # allowed where it is used
+            if q is not None and f["function"].split(".")[0] in assignment.question(q).exempt:
+                continue  # the question's point is to use it here
             which = q or "/".join(forbidding)
             notes.append(
                 f"`{fn}` uses {f['name']} ({where}), which {which} forbids: "

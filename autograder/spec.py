@@ -32,6 +32,9 @@ class Question:
     visibility: str = "visible"
     forbidden: tuple[str, ...] = ()
     manual: bool = False  # graded by hand on Gradescope; no autograded tests
+    # Functions of this question where its forbidden APIs are the point (their probes
+    # lift them with ``allow=``): the static scan does not warn about them.
+    exempt: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ def load_assignment(folder: Path) -> Assignment:
             visibility=raw.get("visibility", "visible"),
             forbidden=tuple(raw.get("forbidden", ())),
             manual=bool(raw.get("manual", False)),
+            exempt=tuple(raw.get("exempt", ())),
         )
         if q.visibility not in VISIBILITIES:
             raise SpecError(f"{path}: {q.id}: visibility must be one of {VISIBILITIES}")

@@ -70,12 +70,15 @@ def _runtime_stub_module() -> types.ModuleType:
 
 
 def _load(cells: list, names: dict, forbidden: list[str]) -> dict:
+    import __future__
+
     import ast
 
     from autograder.extract import plan_cell
     from autograder.staticscan import scan_cells
 
     problems, skipped, loaded_cells, trees = [], 0, 0, []
+    flags = 0  # __future__ features seen so far apply to later cells, as in IPython
     for index, source in cells:
         plan = plan_cell(int(index), str(source))
         if plan.error:
@@ -84,9 +87,23 @@ def _load(cells: list, names: dict, forbidden: list[str]) -> dict:
         skipped += plan.skipped
         trees.append((int(index), ast.Module(plan.statements, [])))
         for node in plan.statements:
-            code = compile(ast.Module([node], []), f"<cell {index}>", "exec")
+            if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+                for alias in node.names:
+                    feature = getattr(__future__, alias.name, None)
+                    flags |= getattr(feature, "compiler_flag", 0)
+                continue
+            code = compile(
+                ast.Module([node], []), f"<cell {index}>", "exec", flags=flags, dont_inherit=True
+            )
             try:
                 exec(code, names)
+            except NameError as exc:
+                if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                    continue  # a value computed from an experiment's variables: not a constant
+                problems.append(
+                    f"cell {index}, line {node.lineno}: running this definition raised "
+                    f"NameError: {str(exc)[:300]}"
+                )
             except BaseException as exc:
                 kind = type(exc).__name__
                 problems.append(

@@ -16,6 +16,7 @@ indirection for staff review (see docs/security.md).
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 from typing import Any
 
@@ -96,22 +97,21 @@ def _make_trap(name: str, original: Any, state: TrapState) -> Any:
 
 
 def _expand(name: str) -> list[str]:
-    """``module.*`` means every public callable defined in that module."""
+    """``module.*`` means every public function the module exposes.
+
+    Functions only: replacing a class that torch itself checks with ``isinstance`` (say
+    ``torch.autograd.Function``) would break torch; name a class explicitly to trap its
+    construction. Re-exported functions count (``torch.func.grad`` is defined in
+    ``torch._functorch``).
+    """
     if not name.endswith(".*"):
         return [name]
     module = importlib.import_module(name[:-2])
+    public = getattr(module, "__all__", None) or [a for a in dir(module) if not a.startswith("_")]
     out = []
-    for attr in dir(module):
-        value = getattr(module, attr)
-        if (
-            not attr.startswith("_")
-            and callable(value)
-            and getattr(value, "__module__", "")
-            and (
-                value.__module__ == module.__name__
-                or value.__module__.startswith(module.__name__ + ".")
-            )
-        ):
+    for attr in public:
+        value = getattr(module, attr, None)
+        if callable(value) and not isinstance(value, type) and not inspect.ismodule(value):
             out.append(f"{module.__name__}.{attr}")
     return out
 
