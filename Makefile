@@ -27,7 +27,7 @@ dist: $(STAMP)
 	$(PY) -m autograder build --all --verify --out $(OUT)
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 lint: $(STAMP)
 	$(PY) -m ruff check autograder solutions tests assignments student_template
