@@ -1,0 +1,243 @@
+import torch
+
+from autograder.testing import T2, probe
+
+
+@probe
+def closure_trajectory(ns, cls_name, P, groups, ctor, steps):
+    torch.set_num_threads(1)
+    W = P["W0"].clone().requires_grad_(True)
+    b = P["b0"].clone().requires_grad_(True)
+
+    def fix(g):  # tuples arrive as lists
+        return {k: (tuple(v) if isinstance(v, list) else v) for k, v in g.items()}
+
+    o = getattr(ns, cls_name)(
+        [{"params": [W], **fix(groups[0])}, {"params": [b], **fix(groups[1])}], **fix(ctor)
+    )
+
+    def closure():
+        o.zero_grad()
+        f = (
+            0.5 * (P["H"] * (W - P["C"]) ** 2).sum()
+            + torch.log(torch.cosh(b - P["d"])).sum()
+            + 0.5 * torch.tanh(W[:4, 0] * b).sum()
+        )
+        f.backward()
+        return f
+
+    Ws, bs, fs = [W.detach().clone()], [b.detach().clone()], []
+    for _ in range(steps):
+        f = o.step(closure)
+        fs.append(float(f.detach()))
+        Ws.append(W.detach().clone())
+        bs.append(b.detach().clone())
+    return {"W": torch.stack(Ws), "b": torch.stack(bs), "closure values": torch.tensor(fs)}
+
+
+@probe
+def fed_trajectory(ns, cls_name, W0, b0, GW, Gb, none_every, groups, ctor):
+    torch.set_num_threads(1)
+    W = W0.clone().requires_grad_(True)
+    b = b0.clone().requires_grad_(True)
+
+    def fix(g):
+        return {k: (tuple(v) if isinstance(v, list) else v) for k, v in g.items()}
+
+    o = getattr(ns, cls_name)(
+        [{"params": [W], **fix(groups[0])}, {"params": [b], **fix(groups[1])}], **fix(ctor)
+    )
+    Ws, bs = [W.detach().clone()], [b.detach().clone()]
+    for t in range(GW.shape[0]):
+        W.grad = GW[t].clone()
+        b.grad = None if t % none_every == none_every - 1 else Gb[t].clone()
+        o.step()
+        Ws.append(W.detach().clone())
+        bs.append(b.detach().clone())
+    return {"W": torch.stack(Ws), "b (no gradient every few steps)": torch.stack(bs)}
+
+
+@probe
+def resume(ns, cls_name, W0, b0, GW, Gb, groups, k):
+    torch.set_num_threads(1)
+
+    def fix(g):
+        return {kk: (tuple(v) if isinstance(v, list) else v) for kk, v in g.items()}
+
+    def run(W, b, o, ts):
+        out = []
+        for t in ts:
+            W.grad = GW[t].clone()
+            b.grad = None if t % 4 == 3 else Gb[t].clone()
+            o.step()
+            out.append(torch.cat([W.detach().flatten(), b.detach()]))
+        return out
+
+    cls = getattr(ns, cls_name)
+    W, b = W0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
+    o = cls([{"params": [W], **fix(groups[0])}, {"params": [b], **fix(groups[1])}])
+    full = run(W, b, o, range(GW.shape[0]))
+    W, b = W0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
+    o = cls([{"params": [W], **fix(groups[0])}, {"params": [b], **fix(groups[1])}])
+    run(W, b, o, range(k))
+    W2, b2 = W.detach().clone().requires_grad_(True), b.detach().clone().requires_grad_(True)
+    # a fresh optimiser with a wrong lr: load_state_dict must restore the hyperparameters too
+    o2 = cls([{"params": [W2]}, {"params": [b2]}], lr=123.0)
+    o2.load_state_dict(o.state_dict())
+    resumed = run(W2, b2, o2, range(k, GW.shape[0]))
+    return {"uninterrupted": torch.stack(full[k:]), "resumed": torch.stack(resumed)}
+
+
+def _problem(gen):
+    return {
+        "W0": torch.randn(5, 3, generator=gen, dtype=torch.float64),
+        "b0": torch.randn(4, generator=gen, dtype=torch.float64),
+        "H": 10.0 ** (3 * torch.rand(5, 3, generator=gen, dtype=torch.float64) - 1.5),
+        "C": torch.randn(5, 3, generator=gen, dtype=torch.float64),
+        "d": torch.randn(4, generator=gen, dtype=torch.float64),
+    }
+
+
+def _lr(gen, lo=-2.0, hi=-0.5):
+    return round(10 ** (lo + (hi - lo) * float(torch.rand(1, generator=gen))), 4)
+
+
+@probe
+def adamw_vs_adam_without_decay(ns, P, lr, betas, steps):
+    torch.set_num_threads(1)
+    out = {}
+    for name in ("AdamW", "Adam"):
+        W = P["W0"].clone().requires_grad_(True)
+        b = P["b0"].clone().requires_grad_(True)
+        o = getattr(ns, name)([W, b], lr=lr, betas=tuple(betas), weight_decay=0.0)
+
+        def closure(o=o, W=W, b=b):  # bound now: each run has its own optimiser
+            o.zero_grad()
+            f = (
+                0.5 * (P["H"] * (W - P["C"]) ** 2).sum()
+                + torch.log(torch.cosh(b - P["d"])).sum()
+                + 0.5 * torch.tanh(W[:4, 0] * b).sum()
+            )
+            f.backward()
+            return f
+
+        path = []
+        for _ in range(steps):
+            o.step(closure)
+            path.append(torch.cat([W.detach().flatten(), b.detach()]))
+        out[name] = torch.stack(path)
+    return out
+
+
+@probe
+def zero_gradient_decay(ns, w0, u0, lr, wd, steps):
+    torch.set_num_threads(1)
+    w = w0.clone().requires_grad_(True)
+    u = u0.clone().requires_grad_(True)
+    o = ns.AdamW([{"params": [w]}, {"params": [u], "weight_decay": 0.0}], lr=lr, weight_decay=wd)
+    ws = [w.detach().clone()]
+    for _ in range(steps):
+        w.grad = torch.zeros_like(w)
+        u.grad = torch.zeros_like(u)
+        o.step()
+        ws.append(w.detach().clone())
+    return {"w": torch.stack(ws), "u unchanged": bool(torch.equal(u.detach(), u0))}
+
+
+# (betas, eps, weight decay)
+ADAMW_SETTINGS = [
+    ((0.9, 0.999), 1e-8, 0.1),
+    ((0.5, 0.9), 1e-3, 1.0),
+    ((0.0, 0.99), 1e-8, 0.5),
+    ((0.9, 0.999), 1e-3, 0.0),
+    ((0.5, 0.9), 1e-8, 0.1),
+]
+
+
+def test_q3_matches_reference_on_a_loss(grade):
+    for i, gen in grade.cases(len(ADAMW_SETTINGS)):
+        betas, eps, wd = ADAMW_SETTINGS[i]
+        lr0, lr1 = _lr(gen, -2.5, -1.0), _lr(gen, -2.5, -1.0)
+        # group 1 overrides the decay: per-group hyperparameters must be read from the group
+        groups = [{"lr": lr0}, {"lr": lr1, "weight_decay": 0.3 if i % 2 else 0.0}]
+        ctor = {"betas": betas, "eps": eps, "weight_decay": wd}
+        grade.compare(
+            closure_trajectory,
+            "AdamW",
+            _problem(gen),
+            groups,
+            ctor,
+            40,
+            case=f"40 steps with a closure, groups {groups}, {ctor} (case {i})",
+            **T2,
+        )
+    gen = torch.Generator().manual_seed(29)
+    grade.compare(
+        closure_trajectory,
+        "AdamW",
+        _problem(gen),
+        [{}, {"lr": 0.01}],
+        {},
+        40,
+        case="torch's defaults (lr 1e-3, weight_decay 1e-2) in group 0, lr 0.01 in group 1",
+        **T2,
+    )
+
+
+def test_q3_matches_reference_with_fed_gradients(grade):
+    for i, gen in grade.cases(2):
+        scales = 10.0 ** torch.randint(-2, 3, (3,), generator=gen).double()
+        GW = torch.randn(40, 5, 3, generator=gen, dtype=torch.float64) * scales
+        Gb = torch.randn(40, 4, generator=gen, dtype=torch.float64)
+        groups = [{"lr": _lr(gen, -2.5, -1.0)}, {"lr": _lr(gen, -2.5, -1.0), "betas": (0.0, 0.99)}]
+        grade.compare(
+            fed_trajectory,
+            "AdamW",
+            torch.randn(5, 3, generator=gen, dtype=torch.float64),
+            torch.randn(4, generator=gen, dtype=torch.float64),
+            GW,
+            Gb,
+            3,
+            groups,
+            {"weight_decay": [0.1, 0.5][i]},
+            case=f"40 fed gradients, b has none every 3rd step (no decay then either), groups {groups} (case {i})",
+            **T2,
+        )
+
+
+def test_q3_properties(grade):
+    gen = next(grade.cases(1))[1]
+    case = "weight_decay = 0: the same trajectory as your Adam"
+    got = grade.run(adamw_vs_adam_without_decay, _problem(gen), 0.02, (0.9, 0.99), 25, case=case)
+    if got is not None:
+        a, b = got["AdamW"], got["Adam"]
+        ok = a.shape == b.shape and torch.allclose(a, b, rtol=1e-10, atol=1e-12)
+        grade.check(ok, case=case, message="AdamW without decay left Adam's trajectory")
+
+    w0 = torch.randn(5, generator=gen, dtype=torch.float64)
+    u0 = torch.randn(3, generator=gen, dtype=torch.float64)
+    case = "zero gradients: w_t = (1 − lr·λ)^t w_0; a group with weight_decay 0 stays put"
+    got = grade.run(zero_gradient_decay, w0, u0, 0.1, 0.3, 30, case=case)
+    if got is not None:
+        t = torch.arange(31, dtype=torch.float64)[:, None]
+        expected = (1 - 0.1 * 0.3) ** t * w0
+        ok = got["w"].shape == expected.shape and torch.allclose(
+            got["w"], expected, rtol=1e-12, atol=0
+        )
+        grade.check(
+            ok and got["u unchanged"],
+            case=case,
+            message=f"w_1 = {got['w'][1]}, expected {expected[1]}; u unchanged: {got['u unchanged']}",
+        )
+
+    W0 = torch.randn(5, 3, generator=gen, dtype=torch.float64)
+    b0 = torch.randn(4, generator=gen, dtype=torch.float64)
+    GW = torch.randn(20, 5, 3, generator=gen, dtype=torch.float64)
+    Gb = torch.randn(20, 4, generator=gen, dtype=torch.float64)
+    groups = [{"lr": 0.05, "betas": (0.5, 0.9)}, {"lr": 0.02, "weight_decay": 0.3}]
+    case = "state_dict / load_state_dict after 8 steps continues the same trajectory"
+    got = grade.run(resume, "AdamW", W0, b0, GW, Gb, groups, 8, case=case)
+    if got is not None:
+        a, b = got["uninterrupted"], got["resumed"]
+        ok = a.shape == b.shape and torch.allclose(a, b, rtol=1e-10, atol=1e-12)
+        grade.check(ok, case=case, message="the resumed run left the uninterrupted one")

@@ -1,0 +1,120 @@
+import torch
+
+from autograder.testing import T2, probe
+
+
+@probe
+def optimizer_run(ns, name, hparams, W0, b0, GW, Gb):
+    torch.set_num_threads(1)
+    W = W0.clone().requires_grad_(True)
+    b = b0.clone().requires_grad_(True)
+    o = ns.make_optimizer(name, [W, b], hparams)
+    kind = "something else"
+    for cls_name in ("AdamW", "Adam", "Adagrad"):
+        if isinstance(o, getattr(ns, cls_name)):
+            kind = f"your {cls_name}"
+            break
+    if kind == "something else" and isinstance(o, torch.optim.SGD):
+        kind = f"torch.optim.SGD, momentum {o.param_groups[0]['momentum']}"
+    path = []
+    for t in range(GW.shape[0]):
+        W.grad = GW[t].clone()
+        b.grad = Gb[t].clone()
+        o.step()
+        path.append(torch.cat([W.detach().flatten(), b.detach()]))
+    return {"optimiser": kind, "trajectory": torch.stack(path)}
+
+
+@probe
+def train(ns, name, hparams, steps, batch_size, seed, data, eval_every, hidden, n_classes):
+    torch.set_num_threads(1)
+    h = ns.train_classifier(
+        name,
+        hparams,
+        steps,
+        batch_size,
+        seed,
+        tuple(data),
+        eval_every=eval_every,
+        hidden=tuple(hidden),
+        n_classes=n_classes,
+    )
+    return {k: h[k] for k in ("step", "train_loss", "val_loss", "val_acc")}
+
+
+NAMES = ["sgd", "momentum", "adagrad", "adam", "adamw"]
+
+
+def _hparams(name, gen):
+    u = float(torch.rand(1, generator=gen))
+    if name in ("sgd", "momentum", "adagrad"):
+        hp = {"lr": round(0.02 + 0.2 * u, 4)}
+        if name == "momentum" and u > 0.5:
+            hp["momentum"] = 0.8
+        return hp
+    hp = {"lr": round(0.002 + 0.02 * u, 5), "betas": (0.9, 0.99)}
+    if name == "adamw":
+        hp["weight_decay"] = 0.1
+    return hp
+
+
+def test_q5_make_optimizer(grade):
+    for i, gen in grade.cases(len(NAMES)):
+        name = NAMES[i]
+        hp = _hparams(name, gen)
+        grade.compare(
+            optimizer_run,
+            name,
+            hp,
+            torch.randn(3, 2, generator=gen, dtype=torch.float64),
+            torch.randn(2, generator=gen, dtype=torch.float64),
+            torch.randn(6, 3, 2, generator=gen, dtype=torch.float64),
+            torch.randn(6, 2, generator=gen, dtype=torch.float64),
+            case=f'make_optimizer("{name}", params, {hp}): its class and 6 steps',
+            **T2,
+        )
+
+
+def test_q5_train_classifier(grade):
+    for i, gen in grade.cases(len(NAMES)):
+        name = NAMES[i]
+        hp = _hparams(name, gen)
+        n, m, d, k = 48, 20, 6, 3
+        data = [
+            torch.randn(n, d, generator=gen, dtype=torch.float64),
+            torch.randint(0, k, (n,), generator=gen),
+            torch.randn(m, d, generator=gen, dtype=torch.float64),
+            torch.randint(0, k, (m,), generator=gen),
+        ]
+        seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen))
+        grade.compare(
+            train,
+            name,
+            hp,
+            15,
+            8,
+            seed,
+            data,
+            5,
+            [5],
+            k,
+            case=f'"{name}" {hp}: MLP 6→5→3 in float64, 15 steps of batch 8, eval every 5 (case {i})',
+            **T2,
+        )
+
+
+def test_q5_lr_zero_changes_nothing(grade):
+    gen = next(grade.cases(1))[1]
+    data = [
+        torch.randn(30, 4, generator=gen, dtype=torch.float64),
+        torch.randint(0, 3, (30,), generator=gen),
+        torch.randn(10, 4, generator=gen, dtype=torch.float64),
+        torch.randint(0, 3, (10,), generator=gen),
+    ]
+    for name in ("adam", "adamw"):
+        case = f'"{name}" with lr = 0: the training loss never changes'
+        got = grade.run(train, name, {"lr": 0.0}, 6, 4, 0, data, 2, [3], 3, case=case)
+        if got is not None:
+            losses = got["train_loss"]
+            ok = got["step"] == [0, 2, 4, 6] and len(set(losses)) == 1
+            grade.check(ok, case=case, message=f"steps {got['step']}, train_loss {losses}")
