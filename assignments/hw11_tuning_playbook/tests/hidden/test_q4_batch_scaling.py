@@ -1,0 +1,95 @@
+import itertools
+import math
+
+import torch
+
+from autograder.testing import T0, probe
+
+F64 = torch.float64
+
+
+@probe
+def scaling(ns, batch_sizes, alphas, target, nqm, k_max):
+    torch.set_num_threads(1)
+    out = ns.steps_to_target_vs_batch(list(batch_sizes), list(alphas), target, dict(nqm), k_max)
+    return [[int(B), float(a), int(s)] for B, (a, s) in dict(out).items()]
+
+
+def test_q4_random_nqms(grade):
+    for i, gen in grade.cases(4):
+        d = int(torch.randint(3, 8, (1,), generator=gen))
+        h = 0.05 + 0.95 * torch.rand(d, generator=gen, dtype=F64)
+        c = 0.2 + torch.rand(d, generator=gen, dtype=F64)
+        w0 = 0.5 + torch.rand(d, generator=gen, dtype=F64)
+        start = float((0.5 * h * w0**2).sum())
+        frac = round(0.02 + 0.1 * float(torch.rand(1, generator=gen)), 4)
+        alphas = sorted(round(0.005 + 1.9 * float(u), 4) for u in torch.rand(5, generator=gen))
+        bs = [1, 4, 16, 64][: 2 + i % 3]
+        grade.compare(
+            scaling,
+            bs,
+            alphas,
+            frac * start,
+            {"h": h, "c": c, "w0": w0},
+            600,
+            case=f"d = {d}, B ∈ {bs}, α ∈ {alphas}, target {frac:g} × initial risk (case {i})",
+            **T0,
+        )
+
+
+def test_q4_unstable_and_unreachable(grade):
+    h = torch.tensor([1.0, 0.5, 0.1], dtype=F64)
+    nqm = {"h": h, "c": h.clone(), "w0": torch.ones(3, dtype=F64)}
+    grade.compare(
+        scaling,
+        [1, 8],
+        [0.05, 2.5],
+        0.1,
+        nqm,
+        400,
+        case="α = 2.5 is unstable (αh > 2) and must not win",
+        **T0,
+    )
+    grade.compare(
+        scaling,
+        [1],
+        [0.05, 0.5],
+        1e-12,
+        nqm,
+        100,
+        case="a target below every noise floor: (nan, k_max + 1)",
+        **T0,
+    )
+
+
+def test_q4_lecture_regimes(grade):
+    # the NQM of lecture 7 with d = 20, h = c = 1/i; target 1 % of the initial risk
+    d = 20
+    h = 1.0 / torch.arange(1, d + 1, dtype=F64)
+    nqm = {"h": h, "c": h.clone(), "w0": torch.ones(d, dtype=F64)}
+    target = 0.01 * float((0.5 * h).sum())
+    alphas = torch.logspace(-2.5, math.log10(1.95), 10, dtype=F64).tolist()
+    bs = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
+    case = "lecture NQM d = 20, B = 1 … 1024: the full table"
+    grade.compare(scaling, bs, alphas, target, nqm, 3000, case=case, **T0)
+    got = grade.run(scaling, bs, alphas, target, nqm, 3000, case="regimes (property)")
+    if got is not None and len(got) == len(bs):
+        steps = [s for _, _, s in got]
+        best = [a for _, a, _ in got]
+        small = steps[0] / steps[1]
+        grade.check(
+            1.7 <= small <= 2.3,
+            case="perfect scaling: steps(1)/steps(2) ∈ [1.7, 2.3]",
+            message=f"steps(1)/steps(2) = {small:.3f} (steps {steps})",
+        )
+        large = steps[-2] / steps[-1]
+        grade.check(
+            large < 1.3,
+            case="diminishing returns: steps(512)/steps(1024) < 1.3",
+            message=f"steps(512)/steps(1024) = {large:.3f} (steps {steps})",
+        )
+        grade.check(
+            all(a <= b for a, b in itertools.pairwise(best)),
+            case="the tuned α never decreases as B grows",
+            message=f"best α: {best}",
+        )

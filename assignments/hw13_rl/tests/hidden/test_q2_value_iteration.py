@@ -1,0 +1,99 @@
+import torch
+
+from autograder.testing import T0, T2, probe
+
+F64 = torch.float64
+
+
+@probe
+def vi(ns, P, R, gamma):
+    torch.set_num_threads(1)
+    V, Q, _pi = ns.value_iteration(P, R, gamma)
+    return {"V": V, "Q": Q}
+
+
+@probe
+def vi_policy(ns, P, R, gamma):
+    torch.set_num_threads(1)
+    return ns.value_iteration(P, R, gamma)[2]
+
+
+def _mdp(gen):
+    S = int(torch.randint(2, 6, (1,), generator=gen))
+    A = int(torch.randint(2, 4, (1,), generator=gen))
+    P = torch.rand(S, A, S, generator=gen, dtype=F64) ** 2
+    P = P / P.sum(-1, keepdim=True)
+    return P, torch.randn(S, A, S, generator=gen, dtype=F64)
+
+
+def _v_pi(P, R, pi, gamma):
+    """V^π on the trusted side (not the student's q1)."""
+    P_pi = torch.einsum("sa,sat->st", pi, P)
+    r_pi = torch.einsum("sa,sat,sat->s", pi, P, R)
+    return torch.linalg.solve(torch.eye(P.shape[0], dtype=F64) - gamma * P_pi, r_pi)
+
+
+def test_q2_random_mdps(grade):
+    for i, gen in grade.cases(5):
+        P, R = _mdp(gen)
+        gamma = round(0.5 + 0.45 * float(torch.rand(1, generator=gen)), 3)
+        case = f"random MDP S={P.shape[0]}, A={P.shape[1]}, γ={gamma} (case {i})"
+        grade.compare(vi, P, R, gamma, case=case + ": V*, Q*", **T2)
+        Q = grade.reference(vi, P, R, gamma)["Q"]
+        top2 = Q.topk(2, dim=1).values
+        if float((top2[:, 0] - top2[:, 1]).min()) > 1e-6:  # π* is well defined
+            grade.compare(vi_policy, P, R, gamma, case=case + ": π* (int64)", **T0)
+
+
+def test_q2_grid_world(grade):
+    n = 6
+    P = torch.zeros(n, 2, n, dtype=F64)
+    R = torch.zeros(n, 2, n, dtype=F64)
+    for s in range(n - 1):
+        P[s, 0, max(s - 1, 0)] = 1.0
+        P[s, 1, s + 1] = 1.0
+    R[n - 2, 1, n - 1] = 1.0
+    P[n - 1, :, n - 1] = 1.0
+    for gamma in (0.5, 0.9):
+        grade.compare(
+            vi,
+            P,
+            R,
+            gamma,
+            case=f"the notes' grid world, γ = {gamma}: Q*(s, right) = γ^(4−s)",
+            **T2,
+        )
+        grade.compare(
+            vi_policy,
+            P,
+            R,
+            gamma,
+            case=f"grid world γ = {gamma}: π* = right, goal → 0 (first on ties)",
+            **T0,
+        )
+
+
+def test_q2_optimality(grade):
+    for i, gen in grade.cases(3):
+        P, R = _mdp(gen)
+        case = f"property: V^π* = V* and V* ≥ V^π for random π (case {i})"
+        V = grade.run(vi, P, R, 0.9, case=case)
+        pi = grade.run(vi_policy, P, R, 0.9, case=case)
+        if V is None or pi is None:
+            continue
+        V = V["V"]
+        try:
+            onehot = torch.nn.functional.one_hot(pi.to(torch.int64), P.shape[1]).to(F64)
+            gap = float((_v_pi(P, R, onehot, 0.9) - V).abs().max())
+            worst = 0.0
+            for _ in range(5):
+                rand = torch.rand(P.shape[:2], generator=gen, dtype=F64)
+                rand = rand / rand.sum(1, keepdim=True)
+                worst = max(worst, float((_v_pi(P, R, rand, 0.9) - V).max()))
+            ok, msg = (
+                gap < 1e-6 and worst < 1e-9,
+                f"|V^π* − V*| = {gap:.2e}, max(V^π − V*) = {worst:.2e}",
+            )
+        except Exception as exc:  # wrong shapes or dtypes from the submission
+            ok, msg = False, f"could not evaluate your π*: {exc}"
+        grade.check(ok, case=case, message=msg)

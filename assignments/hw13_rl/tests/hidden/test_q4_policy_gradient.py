@@ -1,0 +1,156 @@
+import torch
+
+from autograder.testing import T0, T1, probe
+
+F64 = torch.float64
+
+
+@probe
+def policy(ns, theta):
+    return ns.softmax_policy(theta)
+
+
+@probe
+def ret_and_grad(ns, theta, P, R, rho0, gamma):
+    torch.set_num_threads(1)
+    th = theta.clone().requires_grad_(True)
+    J = ns.expected_return(th, P, R, rho0, gamma)
+    (g,) = torch.autograd.grad(J, th)
+    return {"J": J.detach(), "autograd": g}
+
+
+@probe
+def exact(ns, theta, P, R, rho0, gamma):
+    torch.set_num_threads(1)
+    return ns.exact_policy_gradient(theta, P, R, rho0, gamma)
+
+
+@probe
+def episodes(ns, theta, P, R, rho0, n, seed, terminal):
+    g = torch.Generator().manual_seed(seed)
+    eps = ns.sample_episodes(theta, P, R, rho0, 50, n, g, terminal)
+    return [[[int(s), int(a), float(r)] for s, a, r in ep] for ep in eps]
+
+
+@probe
+def reinforce(ns, theta, eps, gamma, baseline):
+    torch.set_num_threads(1)
+    eps = [[(int(s), int(a), float(r)) for s, a, r in ep] for ep in eps]
+    return ns.reinforce_gradient(theta, eps, gamma, baseline)
+
+
+@probe
+def mc_mean(ns, theta, P, R, rho0, gamma, terminal, n, baseline):
+    torch.set_num_threads(1)
+    g = torch.Generator().manual_seed(0)
+    eps = ns.sample_episodes(theta, P, R, rho0, 50, n, g, terminal)
+    per = torch.stack([ns.reinforce_gradient(theta, [e], gamma, baseline) for e in eps])
+    return {"mean": per.mean(0), "se": per.std(0) / n**0.5}
+
+
+def _episodic(gen, S=4, A=2):
+    """A random MDP whose last state is an absorbing, zero-reward terminal; every step ends
+    the episode with probability ≥ 0.3, so the 50-step cap is hit with probability < 1e-7."""
+    P = torch.rand(S, A, S, generator=gen, dtype=F64)
+    P[:, :, S - 1] = 0.0
+    P = 0.7 * P / P.sum(-1, keepdim=True)
+    P[:, :, S - 1] += 0.3
+    P[S - 1] = 0.0
+    P[S - 1, :, S - 1] = 1.0
+    R = torch.randn(S, A, S, generator=gen, dtype=F64)
+    R[S - 1] = 0.0
+    rho0 = torch.rand(S, generator=gen, dtype=F64)
+    rho0[S - 1] = 0.0
+    terminal = torch.zeros(S, dtype=torch.bool)
+    terminal[S - 1] = True
+    return P, R, rho0 / rho0.sum(), terminal
+
+
+def test_q4_softmax(grade):
+    for i, gen in grade.cases(3):
+        theta = 3 * torch.randn(3 + i, 2 + i % 2, generator=gen, dtype=F64)
+        grade.compare(policy, theta, case=f"random logits {tuple(theta.shape)} (case {i})", **T1)
+    big = torch.tensor([[1000.0, 0.0, -1000.0], [-800.0, -800.0, -801.0]], dtype=F64)
+    grade.compare(policy, big, case="logits of ±1000 (needs the max-subtraction trick)", **T1)
+
+
+def test_q4_expected_return_and_exact_gradient(grade):
+    for i, gen in grade.cases(4):
+        P, R, rho0, _ = _episodic(gen, S=3 + i % 3, A=2 + i % 2)
+        theta = torch.randn(P.shape[:2], generator=gen, dtype=F64)
+        case = f"random MDP S={P.shape[0]}, A={P.shape[1]}, γ=0.9 (case {i})"
+        grade.compare(
+            ret_and_grad,
+            theta,
+            P,
+            R,
+            rho0,
+            0.9,
+            case=case + ": J and its autograd gradient",
+            allow=("torch.autograd.*",),
+            **T1,
+        )
+        grade.compare(exact, theta, P, R, rho0, 0.9, case=case + ": exact_policy_gradient", **T1)
+
+
+def test_q4_sample_episodes(grade):
+    for i, gen in grade.cases(3):
+        P, R, rho0, terminal = _episodic(gen)
+        theta = torch.randn(P.shape[:2], generator=gen, dtype=F64)
+        seed = int(torch.randint(0, 10_000, (1,), generator=gen))
+        grade.compare(
+            episodes,
+            theta,
+            P,
+            R,
+            rho0,
+            8,
+            seed,
+            terminal,
+            case=f"8 episodes, seed {seed}, pinned draws (case {i})",
+            **T0,
+        )
+
+
+def test_q4_reinforce_fixed_episodes(grade):
+    for i, gen in grade.cases(4):
+        P, R, rho0, terminal = _episodic(gen)
+        theta = torch.randn(P.shape[:2], generator=gen, dtype=F64)
+        eps = grade.reference(episodes, theta, P, R, rho0, 6, i, terminal)
+        baseline = torch.randn(P.shape[0], generator=gen, dtype=F64) if i % 2 else None
+        gamma = (0.9, 0.5, 0.99, 0.7)[i]
+        case = f"6 fixed episodes, γ={gamma}, baseline={'random b(s)' if baseline is not None else 'None'} (case {i})"
+        grade.compare(reinforce, theta, eps, gamma, baseline, case=case, **T1)
+    eps = [[[0, 1, 1.0], [1, 0, 2.0]]]
+    theta = torch.zeros(2, 2, dtype=F64)
+    grade.compare(
+        reinforce,
+        theta,
+        eps,
+        0.5,
+        None,
+        case="one episode (0,1,r=1), (1,0,r=2), γ = 0.5: the γ^t factor",
+        **T1,
+    )
+
+
+def test_q4_reinforce_is_unbiased(grade):
+    gen = torch.Generator().manual_seed(13)
+    P, R, rho0, terminal = _episodic(gen)
+    theta = torch.randn(P.shape[:2], generator=gen, dtype=F64)
+    # γ = 0.5: dropping γ^t (the notes' slip) is then ≈ 10 standard errors off
+    true = grade.reference(exact, theta, P, R, rho0, 0.5)
+    for label, baseline in (
+        ("no baseline", None),
+        ("baseline 0.5", torch.full((4,), 0.5, dtype=F64)),
+    ):
+        case = f"property (T3): mean of 1500 REINFORCE estimates within 5 standard errors of the exact gradient, γ = 0.5, {label}"
+        got = grade.run(mc_mean, theta, P, R, rho0, 0.5, terminal, 1500, baseline, case=case)
+        if got is None:
+            continue
+        z = ((got["mean"] - true).abs() / got["se"].clamp_min(1e-12))[:3]
+        grade.check(
+            bool(z.max() < 5),
+            case=case,
+            message=f"max |z| = {float(z.max()):.1f} (is the γ^t factor there?); mean {got['mean'][:3].tolist()}, exact {true[:3].tolist()}",
+        )
