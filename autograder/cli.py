@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -30,46 +31,67 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_build(args: argparse.Namespace) -> int:
+def _build_one(
+    course_root: str, name: str, out: str, verify: bool, execute: bool
+) -> tuple[bool, list[str]]:
+    """Build (and verify) one assignment; returns (ok, lines to print). Runs in a worker."""
     from .build import build_assignment
+    from .course import Course
     from .notebooks import BuildError
     from .verify import verify_build
 
+    course = Course(Path(course_root))
+    a = course.assignment(name)
+    started = time.monotonic()
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            result = build_assignment(course, a, Path(out))
+    except BuildError as exc:
+        return False, [f"FAIL  {a.id}: {exc}"]
+    lines = [
+        f"built {a.id}: {result.student_zip}, {result.gradescope_zip}, "
+        f"{result.instructor_notebook} ({result.public_checks} public checks, "
+        f"{time.monotonic() - started:.1f} s)"
+    ]
+    if not verify:
+        return True, lines
+    with contextlib.redirect_stdout(sys.stderr):
+        v = verify_build(course, result, execute=execute)
+    figures = ", ".join(f"{k} {val:.1f}" for k, val in v.figures.items())
+    if v.ok:
+        return True, [*lines, f"ok    {a.id} verified ({figures})"]
+    return False, [*lines, *(f"FAIL  {a.id}: {problem}" for problem in v.problems)]
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    import concurrent.futures as cf
+    import multiprocessing
+
     course = find_course(args.course)
-    names = course.ids() if args.all else args.assignments
+    names = [course.resolve(n) for n in (course.ids() if args.all else args.assignments)]
     if not names:
         print(
             "autograde build: name assignments (hw04 or hw04_autograd) or pass --all",
             file=sys.stderr,
         )
         return 2
-    out = Path(args.out)
+    started = time.monotonic()
+    jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(names)))
+    work = [(str(course.root), n, args.out, args.verify, not args.no_execute) for n in names]
     failures = 0
-    for name in names:
-        a = course.assignment(name)
-        started = time.monotonic()
-        try:
-            result = build_assignment(course, a, out)
-        except BuildError as exc:
-            print(f"FAIL  {a.id}: {exc}", file=sys.stderr)
-            failures += 1
-            continue
-        line = (
-            f"built {a.id}: {result.student_zip}, {result.gradescope_zip}, "
-            f"{result.instructor_notebook} ({result.public_checks} public checks, "
-            f"{time.monotonic() - started:.1f} s)"
-        )
-        print(line, file=sys.stderr)
-        if args.verify:
-            with contextlib.redirect_stdout(sys.stderr):
-                v = verify_build(course, result, execute=not args.no_execute)
-            figures = ", ".join(f"{k} {val:.1f}" for k, val in v.figures.items())
-            if v.ok:
-                print(f"ok    {a.id} verified ({figures})", file=sys.stderr)
-            else:
-                failures += 1
-                for problem in v.problems:
-                    print(f"FAIL  {a.id}: {problem}", file=sys.stderr)
+    if jobs == 1:
+        outcomes = (_build_one(*w) for w in work)
+    else:  # each assignment in its own worker: verification is mostly waiting on kernels
+        pool = cf.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
+        outcomes = pool.map(_build_one, *zip(*work))
+    for ok, lines in outcomes:
+        failures += not ok
+        for line in lines:
+            print(line, file=sys.stderr, flush=True)
+    if jobs > 1:
+        pool.shutdown()
+    took = time.monotonic() - started
+    print(f"{len(names) - failures}/{len(names)} assignments ok in {took:.0f} s", file=sys.stderr)
     return 1 if failures else 0
 
 
@@ -181,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignments", nargs="*", metavar="HW", help="hw04_autograd or hw04")
     p.add_argument("--all", action="store_true", help="every assignment")
     p.add_argument("--out", default="dist", help="output folder (default: dist)")
+    p.add_argument("--jobs", type=int, default=None, help="assignments at once (default: CPUs)")
     p.add_argument(
         "--verify",
         action="store_true",
