@@ -1,0 +1,79 @@
+import torch
+
+from autograder.testing import T0, T1, probe
+
+
+@probe
+def ttr(ns, curve, target, times, mode):
+    return float(ns.time_to_result(curve, target, times, mode))
+
+
+@probe
+def running_best(ns, curve, mode):
+    return ns.best_so_far(curve, mode)
+
+
+@probe
+def both(ns, curve, target, mode):
+    b = ns.best_so_far(curve, mode)
+    return {
+        "raw": float(ns.time_to_result(curve, target, None, mode)),
+        "best": float(ns.time_to_result(b, target, None, mode)),
+        "running best": b,
+    }
+
+
+def test_q1_time_to_result(grade):
+    for i, gen in grade.cases(5):
+        T = int(torch.randint(5, 30, (1,), generator=gen))
+        curve = torch.randn(T, generator=gen, dtype=torch.float64).cumsum(0)
+        mode = "min" if i % 2 == 0 else "max"
+        target = round(float(curve[T // 2]), 6)
+        times = torch.rand(T, generator=gen, dtype=torch.float64).cumsum(0) if i < 3 else None
+        grade.compare(
+            ttr,
+            curve,
+            target,
+            times,
+            mode,
+            case=f"T={T}, mode {mode}, times {'given' if times is not None else 'None'}",
+            **T1,
+        )
+
+
+def test_q1_edge_cases(grade):
+    c = torch.tensor([0.5, 0.4, 0.4, 0.2, 0.3], dtype=torch.float64)
+    steps = torch.tensor([25.0, 50.0, 75.0, 100.0, 125.0], dtype=torch.float64)
+    grade.compare(ttr, c, 0.6, steps, "min", case="reached at the first point", **T0)
+    grade.compare(ttr, c, 0.1, steps, "min", case="never reached: inf", **T0)
+    grade.compare(ttr, c, 0.4, steps, "min", case="a tie with the target counts as reached", **T0)
+    grade.compare(ttr, c, 0.45, None, "max", case="mode max, no times: the index", **T0)
+
+
+def test_q1_best_so_far(grade):
+    for i, gen in grade.cases(4):
+        T = int(torch.randint(3, 25, (1,), generator=gen))
+        curve = torch.randn(T, generator=gen, dtype=torch.float64)
+        mode = ["min", "max"][i % 2]
+        grade.compare(running_best, curve, mode, case=f"T={T}, mode {mode}", **T1)
+
+
+def test_q1_properties(grade):
+    for mode in ("min", "max"):
+        curve = torch.tensor([3.0, 1.0, 2.0, 0.5, 4.0, 0.1], dtype=torch.float64)
+        if mode == "max":
+            curve = -curve
+        target = 0.3 if mode == "min" else -0.3
+        case = f"best_so_far is monotone and has the same time-to-result ({mode})"
+        got = grade.run(both, curve, target, mode, case=case)
+        if got is None:
+            continue
+        b = got["running best"]
+        mono = bool((b[1:] <= b[:-1]).all()) if mode == "min" else bool((b[1:] >= b[:-1]).all())
+        ok = mono and got["raw"] == got["best"] == 5.0
+        grade.check(
+            ok,
+            case=case,
+            message=f"running best {b.tolist()}, time-to-result {got['raw']} "
+            f"(raw) vs {got['best']} (running best), expected monotone and 5.0 for both",
+        )
