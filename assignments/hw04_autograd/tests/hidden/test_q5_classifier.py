@@ -1,8 +1,31 @@
+"""q5: the lecture's tanh/sigmoid classifier, by hand and with torch.autograd.
+
+q5 forbids autograd (assignment.toml); only the probe of ``classifier_grads_autograd``
+lifts that, with ``allow=AUTOGRAD``. The by-hand probe runs with the traps on, also when
+its result is compared with the autograd one.
+"""
+
 import torch
 
 from autograder.testing import T1, T2, probe
 
-AUTOGRAD = ("torch.autograd.*", "torch.Tensor.backward")
+F64 = torch.float64
+# every entry of q5's forbidden list: asking torch is the point of classifier_grads_autograd
+AUTOGRAD = (
+    "torch.autograd.grad",
+    "torch.autograd.backward",
+    "torch.Tensor.backward",
+    "torch.autograd.functional.*",
+    "torch.func.grad",
+    "torch.func.grad_and_value",
+    "torch.func.vjp",
+    "torch.func.jvp",
+    "torch.func.jacrev",
+    "torch.func.jacfwd",
+    "torch.func.hessian",
+    "torch.func.linearize",
+)
+KEYS = ("W1", "b1", "w2", "b2")
 
 
 @probe
@@ -18,44 +41,116 @@ def by_hand(ns, params, X, y):
 
 @probe
 def by_autograd(ns, params, X, y):
+    before = {k: v.clone() for k, v in params.items()}
     g = ns.classifier_grads_autograd(params, X, y)
-    return {k: g[k] for k in ("W1", "b1", "w2", "b2")}
+    grads = {k: g[k].detach() for k in ("W1", "b1", "w2", "b2")}
+    same = all(torch.equal(before[k], params[k]) for k in before)
+    untouched = same and not any(v.requires_grad for v in params.values())
+    return {"grads": grads, "params unchanged (values, requires_grad)": untouched}
 
 
 def _problem(gen, n, d, h):
+    # w2 scaled by 1/√h keeps the logits moderate, so no probability is within rounding
+    # of 0 or 1 (where equivalent formulas of the BCE gradient part ways)
     params = {
-        "W1": torch.randn(h, d, generator=gen, dtype=torch.float64),
-        "b1": torch.randn(h, generator=gen, dtype=torch.float64),
-        "w2": torch.randn(h, generator=gen, dtype=torch.float64),
-        "b2": torch.randn((), generator=gen, dtype=torch.float64),
+        "W1": torch.randn(h, d, generator=gen, dtype=F64),
+        "b1": torch.randn(h, generator=gen, dtype=F64),
+        "w2": torch.randn(h, generator=gen, dtype=F64) / h**0.5,
+        "b2": torch.randn((), generator=gen, dtype=F64),
     }
-    X = torch.randn(n, d, generator=gen, dtype=torch.float64)
-    y = (torch.rand(n, generator=gen, dtype=torch.float64) > 0.5).double()
+    X = torch.randn(n, d, generator=gen, dtype=F64)
+    y = (torch.rand(n, generator=gen, dtype=F64) > 0.5).to(F64)
     return params, X, y
 
 
+def _sizes(gen):
+    n = int(torch.randint(1, 17, (1,), generator=gen))
+    d = int(torch.randint(1, 6, (1,), generator=gen))
+    h = int(torch.randint(1, 9, (1,), generator=gen))
+    return n, d, h
+
+
+def _mean_bce(params, X, y):
+    logits = torch.tanh(X @ params["W1"].T + params["b1"]) @ params["w2"] + params["b2"]
+    p = torch.sigmoid(logits)
+    return float(-(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean())
+
+
 def test_q5_forward(grade):
-    for i, gen in grade.cases(3):
-        params, X, _ = _problem(gen, 4 + 3 * i, 2 + i, 3 + i)
-        grade.compare(forward, params, X, case=f"n={X.shape[0]}, d={X.shape[1]}", **T1)
+    for _, gen in grade.cases(3):
+        n, d, h = _sizes(gen)
+        params, X, _ = _problem(gen, n, d, h)
+        grade.compare(forward, params, X, case=f"n={n}, d={d}, h={h}", **T1)
 
 
 def test_q5_backward_by_hand(grade):
-    for i, gen in grade.cases(4):
-        params, X, y = _problem(gen, 5 + 3 * i, 2 + i % 3, 3 + i)
-        grade.compare(
-            by_hand,
-            params,
-            X,
-            y,
-            case=f"n={X.shape[0]}, d={X.shape[1]}, h={params['w2'].numel()}",
-            **T1,
+    for _, gen in grade.cases(4):
+        n, d, h = _sizes(gen)
+        params, X, y = _problem(gen, n, d, h)
+        grade.compare(by_hand, params, X, y, case=f"n={n}, d={d}, h={h}", **T1)
+
+
+def test_q5_backward_passes_a_gradient_check(grade):
+    # Without the reference: central differences of the mean BCE, entry by entry.
+    step = 1e-6
+    for _, gen in grade.cases(2):
+        n, d, h = _sizes(gen)
+        params, X, y = _problem(gen, n, d, h)
+        case = f"gradient check, n={n}, d={d}, h={h}"
+        got = grade.run(by_hand, params, X, y, case=case)
+        if got is None:
+            continue
+        worst, where = 0.0, ""
+        for k in KEYS:
+            g = got.get(k) if isinstance(got, dict) else None
+            if not isinstance(g, torch.Tensor) or g.shape != params[k].shape:
+                worst, where = float("inf"), f"{k} (missing or shaped wrong)"
+                break
+            for i in range(params[k].numel()):
+                up = {q: v.clone() for q, v in params.items()}
+                down = {q: v.clone() for q, v in params.items()}
+                up[k].view(-1)[i] += step
+                down[k].view(-1)[i] -= step
+                fd = (_mean_bce(up, X, y) - _mean_bce(down, X, y)) / (2 * step)
+                gi = float(g.reshape(-1)[i])
+                err = abs(gi - fd) / max(1.0, abs(gi), abs(fd))
+                if not err <= worst:  # also catches NaN
+                    worst, where = err, f"{k}, entry {i}: {gi:.6g} vs {fd:.6g}"
+        grade.check(
+            worst < 1e-6,
+            case=case,
+            message=f"grad_check error {worst:.2g} (largest at {where})",
         )
 
 
 def test_q5_gradients_with_autograd(grade):
-    for i, gen in grade.cases(3):
-        params, X, y = _problem(gen, 6 + i, 3, 4)
+    for _, gen in grade.cases(3):
+        n, d, h = _sizes(gen)
+        params, X, y = _problem(gen, n, d, h)
         grade.compare(
-            by_autograd, params, X, y, case=f"torch.autograd, n={X.shape[0]}", allow=AUTOGRAD, **T2
+            by_autograd,
+            params,
+            X,
+            y,
+            case=f"torch.autograd, n={n}, d={d}, h={h}",
+            allow=AUTOGRAD,
+            **T2,
+        )
+        # your two functions must agree (the by-hand one still without autograd)
+        case = f"by hand vs autograd, n={n}, d={d}, h={h}"
+        mine = grade.run(by_hand, params, X, y, case=case)
+        theirs = grade.run(by_autograd, params, X, y, case=case, allow=AUTOGRAD)
+        if mine is None or theirs is None:
+            continue
+        try:
+            agree = all(
+                torch.allclose(mine[k], theirs["grads"][k], rtol=T2["rtol"], atol=T2["atol"])
+                for k in KEYS
+            )
+        except (KeyError, TypeError, RuntimeError):
+            agree = False
+        grade.check(
+            agree,
+            case=case,
+            message="classifier_backward and classifier_grads_autograd disagree",
         )
