@@ -20,6 +20,7 @@ __all__ = ["CellPlan", "plan_cell"]
 
 # %magic, !shell, and IPython's help syntax (name? / name??)
 _MAGIC = re.compile(r"^\s*(?:%|!|[\w.]+\?\??\s*$)")
+_SETTINGS = frozenset({"torch.set_default_dtype"})
 _CHEAP_CALLS = frozenset(
     {
         "torch.device",
@@ -116,6 +117,10 @@ def _keep(node: ast.stmt) -> bool:
         return True
     if isinstance(node, ast.Try):  # try: import x / except ImportError: ...
         return all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in node.body)
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        # Settings the definitions depend on, e.g. torch.set_default_dtype(torch.float64):
+        # the grader mirrors them on the reference's side (see testing.Grade).
+        return _dotted(node.value.func) in _SETTINGS
     return _is_constant(node)
 
 

@@ -127,6 +127,11 @@ class SandboxBackend:
     def __init__(self, sandbox: Sandbox, timeout_s: float) -> None:
         self.sandbox, self.timeout_s = sandbox, timeout_s
 
+    @property
+    def default_dtype(self) -> str:
+        report = self.sandbox.report
+        return report.default_dtype if report is not None else "torch.float32"
+
     def run(
         self, question: str, forbidden: list[str], probe: Probe, args: list, seed: int
     ) -> StudentOutcome:
@@ -180,7 +185,16 @@ def run_tests(
         q_tests = by_question.get(q.id, [])
         for t in q_tests:
             share = q.points / len(q_tests)
-            grade = Grade(q.id, t.name, q.forbidden, reference, backend, assignment.salt, deadline)
+            grade = Grade(
+                q.id,
+                t.name,
+                q.forbidden,
+                reference,
+                backend,
+                assignment.salt,
+                deadline,
+                default_dtype=getattr(backend, "default_dtype", "torch.float32"),
+            )
             started, note = time.monotonic(), ""
             try:
                 t.fn(grade)

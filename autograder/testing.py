@@ -165,6 +165,10 @@ class Grade:
     backend: StudentBackend
     salt: str = ""
     deadline: float | None = None
+    # torch's default dtype in the student's loaded notebook (a notebook may call
+    # torch.set_default_dtype); the reference runs under the same one, so a correct
+    # answer that leans on the default is not a dtype mismatch.
+    default_dtype: str = "torch.float32"
     records: list[CaseRecord] = field(default_factory=list)
     leaderboard_entries: list[dict] = field(default_factory=list)
     _calls: int = 0
@@ -197,9 +201,14 @@ class Grade:
 
     def _reference(self, probe_: Probe, args: tuple) -> Any:
         args_copy = roundtrip(list(args))  # the reference must not see mutated inputs
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self._seed())
-            return roundtrip(probe_(self.reference_ns, *args_copy))
+        previous = torch.get_default_dtype()
+        torch.set_default_dtype(getattr(torch, self.default_dtype.removeprefix("torch.")))
+        try:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(self._seed())
+                return roundtrip(probe_(self.reference_ns, *args_copy))
+        finally:
+            torch.set_default_dtype(previous)
 
     def _record_failure(self, case: str, outcome: StudentOutcome) -> None:
         self.records.append(

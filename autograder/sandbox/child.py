@@ -119,6 +119,7 @@ def _load(cells: list, names: dict, forbidden: list[str]) -> dict:
         "skipped_statements": skipped,
         "cells": loaded_cells,
         "findings": [f.__dict__ for f in scan_cells(trees, forbidden)],
+        "default_dtype": str(__import__("torch").get_default_dtype()),
     }
 
 

@@ -79,6 +79,7 @@ class LoadReport:
     failure: str | None = None  # the child could not load at all
     isolation: dict[str, bool] = field(default_factory=dict)  # for staff: what took effect
     findings: list[dict] = field(default_factory=list)  # the static scan's, see staticscan.py
+    default_dtype: str = "torch.float32"  # torch's default dtype once the notebook loaded
 
 
 @dataclass
@@ -273,6 +274,11 @@ def _limits(cfg: SandboxConfig) -> list[tuple[int, tuple[int, int]]]:
     return out
 
 
+def _clean_dtype(raw: object) -> str:
+    allowed = ("torch.float32", "torch.float64", "torch.float16", "torch.bfloat16")
+    return raw if raw in allowed else "torch.float32"
+
+
 def _clean_findings(raw: object) -> list[dict]:
     """The child's scan results, kept only if well-formed (the child is untrusted)."""
     out = []
@@ -421,6 +427,7 @@ class Sandbox:
                 problems=[str(x)[:1000] for x in raw.get("problems", [])][:100],
                 isolation=self._isolation(),
                 findings=_clean_findings(raw.get("findings", [])),
+                default_dtype=_clean_dtype(raw.get("default_dtype")),
             )
         except ChannelTimeout:
             self.report = LoadReport(
