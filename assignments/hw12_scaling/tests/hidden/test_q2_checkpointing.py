@@ -1,0 +1,175 @@
+"""q2: checkpointing by hand: gradients (T1), saved bytes and recompute count (T0)."""
+
+import torch
+
+from autograder.testing import T0, T1, probe
+
+
+@probe
+def grads_backward(ns, n, width, batch, k, seed, x_requires_grad):
+    torch.set_num_threads(1)
+    g = torch.Generator().manual_seed(seed)
+    F64 = torch.float64
+    layers = torch.nn.ModuleList()
+    for _ in range(n):
+        lin = torch.nn.Linear(width, width, dtype=F64)
+        with torch.no_grad():
+            lin.weight.copy_(torch.rand(width, width, generator=g, dtype=F64) - 0.5)
+            lin.bias.copy_(torch.rand(width, generator=g, dtype=F64) - 0.5)
+        layers.append(torch.nn.Sequential(lin, torch.nn.Tanh()))
+    x = torch.randn(batch, width, generator=g, dtype=F64).requires_grad_(x_requires_grad)
+    target = torch.randn(batch, width, generator=g, dtype=F64)
+    out = ns.checkpointed_forward(layers, x, k)
+    ((out - target) ** 2).sum().backward()
+    return {
+        "output": out.detach(),
+        "x.grad": x.grad if x_requires_grad else None,
+        "parameter grads": [p.grad for p in layers.parameters()],
+    }
+
+
+@probe
+def grads_autograd_grad(ns, n, width, batch, k, seed):
+    torch.set_num_threads(1)
+    g = torch.Generator().manual_seed(seed)
+    F64 = torch.float64
+    layers = torch.nn.ModuleList()
+    for _ in range(n):
+        lin = torch.nn.Linear(width, width, dtype=F64)
+        with torch.no_grad():
+            lin.weight.copy_(torch.rand(width, width, generator=g, dtype=F64) - 0.5)
+            lin.bias.copy_(torch.rand(width, generator=g, dtype=F64) - 0.5)
+        layers.append(torch.nn.Sequential(lin, torch.nn.Tanh()))
+    x = torch.randn(batch, width, generator=g, dtype=F64, requires_grad=True)
+    out = ns.checkpointed_forward(layers, x, k)
+    return list(torch.autograd.grad(out.sin().sum(), [x, *layers.parameters()]))
+
+
+@probe
+def forward_units_and_recompute(ns, n, width, batch, k, seed):
+    torch.set_num_threads(1)
+    g = torch.Generator().manual_seed(seed)
+    layers = torch.nn.ModuleList(
+        [torch.nn.Sequential(torch.nn.Linear(width, width), torch.nn.Tanh()) for _ in range(n)]
+    )
+    skip = {p.untyped_storage().data_ptr() for p in layers.parameters()}
+    saved = {}
+
+    def pack(t):
+        ptr = t.untyped_storage().data_ptr()
+        if ptr not in skip:
+            saved[ptr] = t.untyped_storage().nbytes()
+        return t
+
+    calls = {"forward": 0, "backward": 0, "phase": "forward"}
+
+    def count(module, args, output):
+        calls[calls["phase"]] += 1
+
+    handles = [layer.register_forward_hook(count) for layer in layers]
+    x = torch.randn(batch, width, generator=g)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = ns.checkpointed_forward(layers, x, k)
+    calls["phase"] = "backward"
+    out.sum().backward()
+    for h in handles:
+        h.remove()
+    return {
+        "activations saved by the forward pass": sum(saved.values()) // (batch * width * 4),
+        "block calls in the forward pass": calls["forward"],
+        "block calls in the backward pass": calls["backward"],
+    }
+
+
+@probe
+def bounds(ns, n, k):
+    try:
+        return [int(b) for b in ns.segment_bounds(n, k)]
+    except ValueError:
+        return "ValueError"
+
+
+def _shape(gen):
+    n = int(torch.randint(2, 9, (1,), generator=gen))
+    width = int(torch.randint(2, 17, (1,), generator=gen))
+    batch = int(torch.randint(1, 5, (1,), generator=gen))
+    k = int(torch.randint(1, n + 1, (1,), generator=gen))
+    return n, width, batch, k, int(torch.randint(0, 2**31, (1,), generator=gen))
+
+
+def test_q2_gradients_equal_plain_model(grade):
+    for i, gen in grade.cases(5):
+        n, width, batch, k, seed = _shape(gen)
+        req = i % 2 == 0
+        grade.compare(
+            grads_backward,
+            n,
+            width,
+            batch,
+            k,
+            seed,
+            req,
+            case=f"float64, {n} blocks, width {width}, batch {batch}, k={k}, x.requires_grad={req}",
+            **T1,
+        )
+    for k, req in ((1, False), (6, True), (4, False)):
+        grade.compare(
+            grads_backward,
+            6,
+            5,
+            3,
+            k,
+            123,
+            req,
+            case=f"6 blocks, k={k} ({'one segment' if k == 1 else 'one block per segment' if k == 6 else 'k does not divide n'}), x.requires_grad={req}",
+            **T1,
+        )
+
+
+def test_q2_gradients_with_autograd_grad(grade):
+    for _i, gen in grade.cases(3):
+        n, width, batch, k, seed = _shape(gen)
+        grade.compare(
+            grads_autograd_grad,
+            n,
+            width,
+            batch,
+            k,
+            seed,
+            case=f"torch.autograd.grad w.r.t. x and the parameters, {n} blocks, k={k}",
+            **T1,
+        )
+
+
+def test_q2_forward_keeps_k_inputs_and_recomputes_once(grade):
+    for _i, gen in grade.cases(4):
+        n, width, batch, k, seed = _shape(gen)
+        grade.compare(
+            forward_units_and_recompute,
+            n,
+            width,
+            batch,
+            k,
+            seed,
+            case=f"float32, {n} blocks, k={k}: saved activations and block calls",
+            **T0,
+        )
+    grade.compare(
+        forward_units_and_recompute,
+        16,
+        8,
+        2,
+        4,
+        0,
+        case="lecture case: 16 blocks, k=4 (4 activations; 16 recomputed blocks)",
+        **T0,
+    )
+
+
+def test_q2_segment_bounds(grade):
+    for _i, gen in grade.cases(4):
+        n = int(torch.randint(1, 30, (1,), generator=gen))
+        k = int(torch.randint(1, n + 1, (1,), generator=gen))
+        grade.compare(bounds, n, k, case=f"segment_bounds({n}, {k})", **T0)
+    grade.compare(bounds, 10, 4, case="segment_bounds(10, 4)", **T0)
+    grade.compare(bounds, 3, 4, case="segment_bounds(3, 4) raises ValueError", **T0)

@@ -1,0 +1,181 @@
+"""q4: pipeline schedules as data.
+
+GPipe's ASAP grid is unique, so it is compared exactly (T0). 1F1B is checked by the
+trusted side with the reference's own checker: validity, makespan 2(m+p−1), bubble
+(p−1)/(m+p−1) (T1) and per-stage peaks min(p−s, m) (T0).
+"""
+
+import torch
+
+from autograder.testing import T0, T1, probe
+
+
+@probe
+def gpipe(ns, p, m):
+    return [
+        [None if c is None else [str(c[0]), int(c[1])] for c in row]
+        for row in ns.gpipe_schedule(p, m)
+    ]
+
+
+@probe
+def ofob(ns, p, m):
+    grid = ns.one_f_one_b_schedule(p, m)
+    return [[None if c is None else [str(c[0]), int(c[1])] for c in row] for row in grid]
+
+
+@probe
+def asap(ns, orders):
+    try:
+        grid = ns.asap_schedule([[(str(op), int(j)) for op, j in order] for order in orders])
+    except ValueError:
+        return "ValueError"
+    return [[None if c is None else [str(c[0]), int(c[1])] for c in row] for row in grid]
+
+
+@probe
+def validate(ns, grid, p, m):
+    cells = [[None if c is None else (c[0], c[1]) for c in row] for row in grid]
+    return bool(ns.validate_schedule(cells, p, m))
+
+
+@probe
+def bubble(ns, grid):
+    cells = [[None if c is None else (c[0], c[1]) for c in row] for row in grid]
+    return float(ns.bubble_fraction(cells))
+
+
+@probe
+def peaks(ns, grid):
+    cells = [[None if c is None else (c[0], c[1]) for c in row] for row in grid]
+    return [int(v) for v in ns.peak_inflight(cells)]
+
+
+def _pm(gen):
+    return int(torch.randint(1, 7, (1,), generator=gen)), int(
+        torch.randint(1, 11, (1,), generator=gen)
+    )
+
+
+def test_q4_gpipe_grid(grade):
+    grade.compare(gpipe, 4, 8, case="lecture case: GPipe, p=4, m=8", **T0)
+    grade.compare(gpipe, 3, 1, case="GPipe, p=3, m=1", **T0)
+    for _i, gen in grade.cases(4):
+        p, m = _pm(gen)
+        grade.compare(gpipe, p, m, case=f"GPipe, p={p}, m={m}", **T0)
+
+
+def test_q4_one_f_one_b(grade):
+    grade.compare(
+        ofob, 4, 8, case="lecture case: 1F1B, p=4, m=8 (the order in the docstring)", **T0
+    )
+    pms = [(4, 4), (2, 6), (5, 2)]
+    for _i, gen in grade.cases(3):
+        pms.append(_pm(gen))
+    for p, m in pms:
+        case = f"1F1B, p={p}, m={m}: valid, 2(m+p-1) steps, bubble (p-1)/(m+p-1), peaks min(p-s, m)"
+        got = grade.run(ofob, p, m, case=case)
+        if got is None:
+            continue
+        problems = []
+        if not grade.reference(validate, got, p, m):
+            problems.append("the grid is not a valid schedule")
+        else:
+            if len(got) != 2 * (m + p - 1):
+                problems.append(f"{len(got)} steps, expected {2 * (m + p - 1)}")
+            b = grade.reference(bubble, got)
+            if abs(b - (p - 1) / (m + p - 1)) > 1e-12:
+                problems.append(f"bubble {b:.6f}, expected {(p - 1) / (m + p - 1):.6f}")
+            pk = grade.reference(peaks, got)
+            want = [min(p - s, m) for s in range(p)]
+            if pk != want:
+                problems.append(f"peak stored micro-batches per stage {pk}, expected {want}")
+        grade.check(not problems, case=case, message="; ".join(problems))
+
+
+def test_q4_asap_schedule(grade):
+    cases = {
+        "two stages, interleaved orders": [
+            [["F", 0], ["F", 1], ["B", 0], ["B", 1]],
+            [["F", 0], ["B", 0], ["F", 1], ["B", 1]],
+        ],
+        "a deadlock (B before its F) raises ValueError": [
+            [["B", 0], ["F", 0]],
+            [["F", 0], ["B", 0]],
+        ],
+        "one stage": [[["F", 0], ["B", 0], ["F", 1], ["B", 1]]],
+    }
+    for name, orders in cases.items():
+        grade.compare(asap, orders, case=name, **T0)
+    for _i, gen in grade.cases(3):
+        # random per-stage orders: each stage a random shuffle of F's in order and B's in order
+        p, m = _pm(gen)
+        orders = []
+        for _s in range(p):
+            kinds = ["F"] * m + ["B"] * m
+            perm = torch.randperm(2 * m, generator=gen).tolist()
+            kinds = [kinds[i] for i in perm]
+            nf = nb = 0
+            order = []
+            for kd in kinds:
+                if kd == "F":
+                    order.append(["F", nf])
+                    nf += 1
+                else:
+                    order.append(["B", nb])
+                    nb += 1
+            orders.append(order)
+        grade.compare(asap, orders, case=f"random stage orders, p={p}, m={m} (may deadlock)", **T0)
+
+
+def _corruptions(grid, p, m):
+    where = {(c[0], s, c[1]): t for t, row in enumerate(grid) for s, c in enumerate(row) if c}
+    out = {}
+    g = [list(r) for r in grid]
+    t1, t0 = where[("F", p - 1, 0)], where[("F", p - 2, 0)] if p > 1 else None
+    if t0 is not None:
+        g[t1][p - 1], g[t0][p - 1] = g[t0][p - 1], g[t1][p - 1]
+        out["F(p-1, 0) swapped before F(p-2, 0): broken dependency"] = g
+    g = [list(r) for r in grid] + [[["F", 0]] + [None] * (p - 1)]
+    out["an extra F(0, 0): duplicated op"] = g
+    g = [list(r) for r in grid]
+    g[where[("B", 0, m - 1)]][0] = None
+    out["B(0, m-1) removed: missing op"] = g
+    g = [list(r) for r in grid] + [[None] * (p - 1) + [["B", m]]]
+    out["micro-batch index m: out of range"] = g
+    g = [list(r) for r in grid] + [[["X", 0]] + [None] * (p - 1)]
+    out["an op named 'X'"] = g
+    out["rows with p + 1 cells"] = [[*r, None] for r in grid]
+    return out
+
+
+def test_q4_validate_schedule(grade):
+    for i, gen in grade.cases(3):
+        p = int(torch.randint(2, 6, (1,), generator=gen))
+        m = int(torch.randint(1, 7, (1,), generator=gen))
+        good = grade.reference(ofob if i % 2 else gpipe, p, m)
+        name = "1F1B" if i % 2 else "GPipe"
+        grade.compare(validate, good, p, m, case=f"valid {name} grid, p={p}, m={m}", **T0)
+        padded = [r for row in good for r in (row, [None] * p)]
+        grade.compare(
+            validate,
+            padded,
+            p,
+            m,
+            case=f"valid {name} grid with idle rows inserted, p={p}, m={m}",
+            **T0,
+        )
+        for what, bad in _corruptions(good, p, m).items():
+            grade.compare(validate, bad, p, m, case=f"{name} p={p}, m={m}, {what}", **T0)
+
+
+def test_q4_bubble_and_peaks(grade):
+    grid = grade.reference(gpipe, 4, 8)
+    grade.compare(bubble, grid, case="lecture case: GPipe p=4, m=8 (bubble 3/11)", **T1)
+    grade.compare(peaks, grid, case="lecture case: GPipe p=4, m=8, peaks [8, 8, 8, 8]", **T0)
+    for i, gen in grade.cases(4):
+        p, m = _pm(gen)
+        g = grade.reference(ofob if i % 2 else gpipe, p, m)
+        padded = [r for row in g for r in (row, [None] * p)]
+        grade.compare(bubble, padded, case=f"bubble of a padded grid, p={p}, m={m}", **T1)
+        grade.compare(peaks, g, case=f"peaks, {'1F1B' if i % 2 else 'GPipe'} p={p}, m={m}", **T0)
