@@ -7,6 +7,7 @@ from comparisons made here.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import re
 import sys
@@ -225,14 +226,21 @@ def run_tests(
     return results
 
 
+@functools.lru_cache(maxsize=32)
+def _regions_of(path: str, mtime_ns: int) -> list:
+    """The reference's solution regions (parsed once per file version, for batch grading)."""
+    from .regions import find_regions
+
+    return find_regions(Path(path).read_text(encoding="utf-8"))
+
+
 def explain_findings(
     course: Course, assignment: Assignment, findings: list[dict]
 ) -> tuple[list[str], list[str]]:
     """Turn the static scan's findings into notes for the student and flags for staff."""
-    from .regions import find_regions
-
     try:
-        regions = find_regions(course.reference_path(assignment.id).read_text(encoding="utf-8"))
+        path = course.reference_path(assignment.id)
+        regions = _regions_of(str(path), path.stat().st_mtime_ns)
     except (OSError, ValueError, SyntaxError):
         regions = []
     owner = {r.function: r.question for r in regions}
