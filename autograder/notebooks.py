@@ -22,7 +22,7 @@ from .spec import Assignment
 __all__ = ["BuildError", "BuiltNotebooks", "build_notebooks"]
 
 _INCLUDE = re.compile(r"^#\|\s*include:\s*(?P<names>.+?)\s*$")
-_CHECK = re.compile(r"""^\s*check\(\s*["'](?P<q>q\d+)["']\s*\)\s*$""")
+CHECK_CELL = re.compile(r"""^\s*check\(\s*["'](?P<q>q\d+)["']\s*\)\s*$""")
 
 
 class BuildError(ValueError):
@@ -37,7 +37,7 @@ class BuiltNotebooks:
     questions_in_notebook: set[str]
 
 
-_RUNTIME_IMPORT = re.compile(r"^from autograde_check import (?P<names>[\w, ]+)$")
+RUNTIME_IMPORT = re.compile(r"^from autograde_check import (?P<names>[\w, ]+)$")
 _RUNTIME_SETUP = """\
 try:  # the public checks ship next to this notebook, in autograde_check/
     from autograde_check import {names}
@@ -59,7 +59,7 @@ def _with_runtime_setup(source: str, assignment_id: str) -> str:
     """Replace the setup cell's plain runtime import by one that also works in Colab."""
     out = []
     for line in source.splitlines():
-        m = _RUNTIME_IMPORT.match(line.strip())
+        m = RUNTIME_IMPORT.match(line.strip())
         if m and not line.startswith((" ", "\t")):
             setup = _RUNTIME_SETUP.replace("{id}", assignment_id)
             line = setup.replace(
@@ -69,7 +69,7 @@ def _with_runtime_setup(source: str, assignment_id: str) -> str:
     return "\n".join(out)
 
 
-def _include_names(source: str) -> list[str] | None:
+def include_names(source: str) -> list[str] | None:
     lines = [ln for ln in source.strip().splitlines() if ln.strip()]
     if len(lines) == 1 and (m := _INCLUDE.match(lines[0].strip())):
         return [n.strip() for n in m.group("names").split(",") if n.strip()]
@@ -105,10 +105,10 @@ def build_notebooks(assignment: Assignment, reference_source: str) -> BuiltNoteb
             continue
         if cell.cell_type != "code":
             continue
-        names = _include_names(cell.source)
+        names = include_names(cell.source)
         if names is None:
             tags = []
-            if m := _CHECK.match(cell.source):
+            if m := CHECK_CELL.match(cell.source):
                 tags = ["check", m.group("q")]
                 checked.add(m.group("q"))
             source = _with_runtime_setup(cell.source, assignment.id)

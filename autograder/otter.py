@@ -26,7 +26,7 @@ import nbformat
 
 from .build import record_public_checks
 from .course import Course
-from .notebooks import _CHECK, _RUNTIME_IMPORT, BuildError, _include_names
+from .notebooks import CHECK_CELL, RUNTIME_IMPORT, BuildError, include_names
 from .regions import definition_source, distinctive_lines, find_regions
 from .spec import Assignment
 from .wire import from_text
@@ -153,11 +153,11 @@ def export_otter(course: Course, assignment: Assignment, out: Path) -> Path:
         if cell.cell_type == "markdown":
             cells.append(nbformat.v4.new_markdown_cell(cell.source))
             continue
-        if cell.cell_type != "code" or _CHECK.match(cell.source):
+        if cell.cell_type != "code" or CHECK_CELL.match(cell.source):
             continue  # otter adds its own grader.check cells
-        names = _include_names(cell.source)
+        names = include_names(cell.source)
         if names is None:
-            lines = [ln for ln in cell.source.splitlines() if not _RUNTIME_IMPORT.match(ln.strip())]
+            lines = [ln for ln in cell.source.splitlines() if not RUNTIME_IMPORT.match(ln.strip())]
             if any(ln.strip() for ln in lines):
                 cells.append(nbformat.v4.new_code_cell("\n".join(lines)))
             continue

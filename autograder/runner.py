@@ -22,7 +22,7 @@ from .course import Course
 from .sandbox import Sandbox, SandboxConfig
 from .sandbox.process import sandbox_for
 from .spec import Assignment, Question, SpecError
-from .testing import CaseRecord, Grade, Probe, StudentOutcome, failure_message
+from .testing import CaseRecord, Grade, Probe, StudentOutcome
 
 __all__ = [
     "GradeReport",
@@ -103,13 +103,20 @@ def load_reference(course: Course, assignment: Assignment) -> ModuleType:
     return _import_file(course.reference_path(assignment.id), name)
 
 
+@functools.lru_cache(maxsize=256)
+def _import_test_module(path: str, mtime_ns: int, name: str) -> ModuleType:
+    """A test file, imported once per version: batch workers grade many submissions."""
+    return _import_file(Path(path), name)
+
+
 def collect_tests(assignment: Assignment, folder: Path | None = None) -> list[HiddenTest]:
     """The ``test_qK_*`` functions of ``folder`` (default: the hidden tests), in file order."""
     folder = folder or assignment.hidden_tests
     known = {q.id for q in assignment.questions}
     tests: list[HiddenTest] = []
     for path in sorted(folder.glob("test_*.py")):
-        module = _import_file(path, f"autograde_tests.{assignment.id}.{folder.name}.{path.stem}")
+        name = f"autograde_tests.{assignment.id}.{folder.name}.{path.stem}"
+        module = _import_test_module(str(path), path.stat().st_mtime_ns, name)
         for attr, fn in vars(module).items():
             if not attr.startswith("test_") or not callable(fn):
                 continue
@@ -313,7 +320,3 @@ def grade_cells(
         sandbox.release()
     report.seconds = time.monotonic() - started
     return report
-
-
-def describe_failure(question: str, outcome: StudentOutcome) -> str:
-    return failure_message(question, outcome)

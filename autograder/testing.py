@@ -20,14 +20,13 @@ import inspect
 import math
 import textwrap
 import time
-import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import torch
 
-from .compare import Tolerance, compare, describe
+from .compare import Tolerance, compare
 from .wire import decode, encode
 
 __all__ = [
@@ -155,10 +154,6 @@ def derive_seed(*parts: object) -> int:
     """A 63-bit seed from the parts (assignment, salt, test, index...)."""
     digest = hashlib.sha256(":".join(map(str, parts)).encode()).digest()
     return int.from_bytes(digest[:8], "little") >> 1
-
-
-class BudgetExhausted(RuntimeError):
-    """The submission's grading time is used up."""
 
 
 @dataclass
@@ -327,11 +322,3 @@ def failure_message(question: str, outcome: StudentOutcome) -> str:
     if kind == "timeout":
         return f"timed out: {msg}"
     return msg or kind
-
-
-def describe_value(value: Any) -> str:
-    return describe(value)
-
-
-def format_exception(exc: BaseException) -> str:
-    return "".join(traceback.format_exception_only(type(exc), exc)).strip()

@@ -187,6 +187,33 @@ def _isolate_namespaces(hide: tuple[str, ...], network: bool) -> None:
             )
 
 
+def become_sandboxed(
+    uid: int | None,
+    gid: int | None,
+    hide: tuple[str, ...],
+    isolate_network: bool,
+    limits: list[tuple[int, tuple[int, int]]],
+) -> None:
+    """Turn the calling (freshly forked) process into a sandbox child.
+
+    Shared by the spawned child (``preexec_fn``) and the zygote's forked one. The order
+    matters: a new session; namespaces while still root; groups, gid, uid; then
+    PDEATHSIG (setuid clears it), no_new_privs and the limits.
+    """
+    os.setsid()
+    if uid is not None:
+        _isolate_namespaces(hide, isolate_network)
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    _prctl(_PR_SET_NO_NEW_PRIVS, 1)
+    for which, value in limits:
+        resource.setrlimit(which, value)
+    for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 class ZygoteChild:
     """A child forked by the zygote, with the parts of ``Popen``'s interface we use."""
 
@@ -316,21 +343,15 @@ class Sandbox:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def _preexec(self, keep_fds: tuple[int, ...]) -> None:
-        # Runs in the forked child before exec: the order matters (namespaces while still
-        # root, then groups, gid, uid).
-        os.setsid()
-        if self.user is not None:
-            _isolate_namespaces(self.cfg.hide, self.cfg.isolate_network)
-            os.setgroups([])
-            os.setgid(self.user.gid)
-            os.setuid(self.user.uid)
-        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # after setuid, which clears it
-        _prctl(_PR_SET_NO_NEW_PRIVS, 1)
-        for which, value in _limits(self.cfg):
-            resource.setrlimit(which, value)
-        for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, signal.SIG_DFL)
+    def _preexec(self) -> None:
+        # Runs in the forked child before exec.
+        become_sandboxed(
+            self.user.uid if self.user else None,
+            self.user.gid if self.user else None,
+            self.cfg.hide,
+            self.cfg.isolate_network,
+            _limits(self.cfg),
+        )
 
     def start(self) -> LoadReport:
         """Start a child and load the notebook's definitions into it."""
@@ -406,7 +427,7 @@ class Sandbox:
             cwd=self.workdir,
             env=env,
             pass_fds=(req_r, rep_w),
-            preexec_fn=lambda: self._preexec((req_r, rep_w)),
+            preexec_fn=self._preexec,
             close_fds=True,
         )
 

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
-import signal
 import socket
 import sys
 
@@ -30,21 +28,17 @@ __all__ = ["main"]
 
 def _become_sandbox(req: dict, fds: list[int], sock: socket.socket) -> None:
     from . import child
-    from .process import _PR_SET_NO_NEW_PRIVS, _PR_SET_PDEATHSIG, _isolate_namespaces, _prctl
+    from .process import become_sandboxed
 
     request_fd, reply_fd, output_fd = fds
     sock.close()
-    os.setsid()
-    uid, gid = req.get("uid"), req.get("gid")
-    if uid is not None:
-        _isolate_namespaces(tuple(req.get("hide", ())), bool(req.get("isolate_network", True)))
-        os.setgroups([])
-        os.setgid(gid)
-        os.setuid(uid)
-    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    _prctl(_PR_SET_NO_NEW_PRIVS, 1)
-    for which, soft, hard in req["limits"]:
-        resource.setrlimit(which, (soft, hard))
+    become_sandboxed(
+        req.get("uid"),
+        req.get("gid"),
+        tuple(req.get("hide", ())),
+        bool(req.get("isolate_network", True)),
+        [(which, (soft, hard)) for which, soft, hard in req["limits"]],
+    )
     os.chdir(req["workdir"])
     os.environ.clear()
     os.environ.update(req["env"])
@@ -59,8 +53,6 @@ def _become_sandbox(req: dict, fds: list[int], sock: socket.socket) -> None:
                 os.close(int(fd))
             except OSError:
                 pass
-    for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
-        signal.signal(sig, signal.SIG_DFL)
     import random
 
     random.seed()
