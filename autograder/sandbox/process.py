@@ -187,6 +187,28 @@ def _isolate_namespaces(hide: tuple[str, ...], network: bool) -> None:
             )
 
 
+def sandbox_env(threads: int, workdir: str | None = None) -> dict[str, str]:
+    """The whole environment of a sandbox process (and of the zygote): nothing inherited
+    but the machine's OpenBLAS quirks, which are not secrets."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "OMP_NUM_THREADS": str(threads),
+        "MKL_NUM_THREADS": str(threads),
+        "OPENBLAS_NUM_THREADS": str(threads),
+        "AUTOGRADE_THREADS": str(threads),
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    if workdir is not None:
+        env.update(HOME=workdir, TMPDIR=workdir, MPLCONFIGDIR=workdir)
+    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if key in os.environ:
+            env[key] = os.environ[key]
+    return env
+
+
 def become_sandboxed(
     uid: int | None,
     gid: int | None,
@@ -241,18 +263,7 @@ class Zygote:
         import socket
 
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = {
-            "PATH": "/usr/bin:/bin",
-            "LANG": "C.UTF-8",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "OPENBLAS_NUM_THREADS": "1",
-            "MPLBACKEND": "Agg",
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-        for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-            if key in os.environ:
-                env[key] = os.environ[key]
+        env = sandbox_env(threads=1)
         self.proc = subprocess.Popen(
             [python, "-I", "-B", "-m", "autograder.sandbox.zygote", str(theirs.fileno())],
             pass_fds=(theirs.fileno(),),
@@ -369,23 +380,7 @@ class Sandbox:
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         self._output = tempfile.TemporaryFile()
-        env = {
-            "PATH": "/usr/bin:/bin",
-            "HOME": self.workdir,
-            "TMPDIR": self.workdir,
-            "MPLBACKEND": "Agg",
-            "MPLCONFIGDIR": self.workdir,
-            "OMP_NUM_THREADS": str(self.cfg.threads),
-            "MKL_NUM_THREADS": str(self.cfg.threads),
-            "OPENBLAS_NUM_THREADS": str(self.cfg.threads),
-            "AUTOGRADE_THREADS": str(self.cfg.threads),
-            "PYTHONHASHSEED": "0",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "LANG": "C.UTF-8",
-        }
-        for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine quirks, not secrets
-            if key in os.environ:
-                env[key] = os.environ[key]
+        env = sandbox_env(self.cfg.threads, self.workdir)
         try:
             if self.cfg.zygote is not None:
                 self.proc = self.cfg.zygote.spawn(
