@@ -69,10 +69,12 @@ class _RecordingGrade(Grade):
         atol: float = 0.0,
         allow: tuple[str, ...] = (),
     ) -> bool:
-        expected = self._reference(probe_, args)
+        seed = self._seed()  # the student's kernel runs the probe under the same seed
+        expected = self._reference(probe_, args, seed)
         self.recorded.append(
             {
                 "case": case,
+                "seed": seed,
                 "probe": probe_.spec,
                 "args": to_text(roundtrip(list(args))),
                 "expected": to_text(expected),

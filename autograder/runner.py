@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import Any
 
 from .course import Course
-from .sandbox import Sandbox, SandboxConfig
+from .sandbox import CallResult, Sandbox, SandboxConfig
 from .sandbox.process import sandbox_for
 from .spec import Assignment, Question, SpecError
 from .testing import CaseRecord, Grade, Probe, StudentOutcome
@@ -140,10 +140,15 @@ class SandboxBackend:
         report = self.sandbox.report
         return report.default_dtype if report is not None else "torch.float32"
 
-    def run(
+    def start(
         self, question: str, forbidden: list[str], probe: Probe, args: list, seed: int
-    ) -> StudentOutcome:
-        res = self.sandbox.call(question, forbidden, probe.spec, args, seed, self.timeout_s)
+    ) -> Callable[[], StudentOutcome]:
+        finish = self.sandbox.begin_call(
+            question, forbidden, probe.spec, args, seed, self.timeout_s
+        )
+        return lambda: self._outcome(finish())
+
+    def _outcome(self, res: CallResult) -> StudentOutcome:
         if res.status == "ok":
             return StudentOutcome(True, res.value)
         if res.status == "error":
@@ -160,21 +165,21 @@ class ReferenceBackend:
     def __init__(self, ns: Any) -> None:
         self.ns = ns
 
-    def run(
+    def start(
         self, question: str, forbidden: list[str], probe: Probe, args: list, seed: int
-    ) -> StudentOutcome:
-        import torch
-
-        from .testing import roundtrip
+    ) -> Callable[[], StudentOutcome]:
+        from .testing import roundtrip, seeded
 
         try:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
-                return StudentOutcome(True, roundtrip(probe(self.ns, *roundtrip(args))))
+            with seeded(seed):
+                outcome = StudentOutcome(True, roundtrip(probe(self.ns, *roundtrip(args))))
         except NotImplementedError as exc:
-            return StudentOutcome(False, kind="not_implemented", message=str(exc))
+            outcome = StudentOutcome(False, kind="not_implemented", message=str(exc))
         except Exception as exc:
-            return StudentOutcome(False, kind="exception", message=f"{type(exc).__name__}: {exc}")
+            outcome = StudentOutcome(
+                False, kind="exception", message=f"{type(exc).__name__}: {exc}"
+            )
+        return lambda: outcome
 
 
 def run_tests(

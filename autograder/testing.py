@@ -15,6 +15,7 @@ share of the question's points in proportion to the cases it passed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
 import math
@@ -123,11 +124,34 @@ class StudentOutcome:
 
 
 class StudentBackend(Protocol):
-    """Runs a probe on the student's definitions (in the sandbox, when grading)."""
+    """Runs a probe on the student's definitions (in the sandbox, when grading).
 
-    def run(
+    ``start`` sends the work off and returns a function that waits for its outcome, so the
+    reference can be computed here while the sandbox computes the student's value.
+    """
+
+    def start(
         self, question: str, forbidden: list[str], probe: Probe, args: list, seed: int
-    ) -> StudentOutcome: ...
+    ) -> Callable[[], StudentOutcome]: ...
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed torch, ``random`` and numpy as the sandbox child does for a call; restore after."""
+    import random
+
+    import numpy as np
+
+    py_state, np_state = random.getstate(), np.random.get_state()
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            random.seed(seed)
+            np.random.seed(seed % (2**32))
+            yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
 
 
 # ------------------------------------------------------------------------------- grading
@@ -185,24 +209,26 @@ class Grade:
     # --- running probes
 
     def _seed(self) -> int:
+        """The seed of the next probe call; both sides of a comparison run under it."""
         self._calls += 1
         return derive_seed(self.salt, self.test_name, "call", self._calls) % (2**31)
 
-    def _student(
-        self, probe_: Probe, args: tuple, case: str, allow: tuple[str, ...]
-    ) -> StudentOutcome:
+    def _start_student(
+        self, probe_: Probe, args: tuple, allow: tuple[str, ...], seed: int
+    ) -> Callable[[], StudentOutcome]:
         if self.deadline is not None and time.monotonic() > self.deadline:
-            return StudentOutcome(
+            outcome = StudentOutcome(
                 False,
                 kind="budget",
                 message="the grading time budget for this "
                 "submission ran out before this case (earlier cases were slow)",
             )
+            return lambda: outcome
         forbidden = [f for f in self.forbidden if f not in allow]
-        return self.backend.run(self.question, forbidden, probe_, list(args), self._seed())
+        return self.backend.start(self.question, forbidden, probe_, list(args), seed)
 
-    def _reference(self, probe_: Probe, args: tuple) -> Any:
-        seed = self._seed()
+    def _reference(self, probe_: Probe, args: tuple, seed: int | None = None) -> Any:
+        seed = self._seed() if seed is None else seed
         doc, blob = encode(list(args))
         key = hashlib.sha256(
             b"\0".join(
@@ -226,8 +252,7 @@ class Grade:
         previous = torch.get_default_dtype()
         torch.set_default_dtype(getattr(torch, self.default_dtype.removeprefix("torch.")))
         try:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
+            with seeded(seed):
                 return probe_(self.reference_ns, *args_copy)
         finally:
             torch.set_default_dtype(previous)
@@ -246,9 +271,11 @@ class Grade:
         atol: float = 0.0,
         allow: tuple[str, ...] = (),
     ) -> bool:
-        """Run ``probe_`` on both sides and compare; records one case."""
-        expected = self._reference(probe_, args)
-        outcome = self._student(probe_, args, case, allow)
+        """Run ``probe_`` on both sides, under one seed, and compare; records one case."""
+        seed = self._seed()
+        student = self._start_student(probe_, args, allow, seed)
+        expected = self._reference(probe_, args, seed)  # while the sandbox works
+        outcome = student()
         if not outcome.ok:
             self._record_failure(case, outcome)
             return False
@@ -264,7 +291,7 @@ class Grade:
 
     def run(self, probe_: Probe, *args: Any, case: str, allow: tuple[str, ...] = ()) -> Any:
         """The student's value, or ``None`` after recording a failed case."""
-        outcome = self._student(probe_, args, case, allow)
+        outcome = self._start_student(probe_, args, allow, self._seed())()
         if not outcome.ok:
             self._record_failure(case, outcome)
             return None

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -609,18 +610,38 @@ class Sandbox:
         timeout_s: float,
     ) -> CallResult:
         """Run one probe in the child; a fresh child is started if the last one died."""
+        return self.begin_call(question, forbidden, probe, args, seed, timeout_s)()
+
+    def begin_call(
+        self,
+        question: str,
+        forbidden: list[str],
+        probe: dict,
+        args: list,
+        seed: int,
+        timeout_s: float,
+    ) -> Callable[[], CallResult]:
+        """Send one probe call to the child; the returned function waits for its result.
+
+        The time limit runs from the send, so work done here meanwhile (computing the
+        reference's value) costs the student nothing.
+        """
         if not self.alive():
+            failure = None
             if self.starts >= 1 and self.report is not None and not self.report.ok:
-                return CallResult(
-                    "crash", message=self.report.failure or "the sandbox is not running"
-                )
-            report = self.start()
-            if not report.ok:
-                return CallResult("crash", message=report.failure or "")
+                failure = self.report.failure or "the sandbox is not running"
+            else:
+                report = self.start()
+                if not report.ok:
+                    failure = report.failure or ""
+            if failure is not None:
+                result = CallResult("crash", message=failure)
+                return lambda: result
         self._next_id += 1
+        call_id = self._next_id
         req = {
             "op": "call",
-            "id": self._next_id,
+            "id": call_id,
             "question": question,
             "forbidden": forbidden,
             "probe": probe,
@@ -630,6 +651,14 @@ class Sandbox:
         started = time.monotonic()
         try:
             write_message(self._req, req)
+        except (BrokenPipeError, OSError):
+            pass  # the child died: reading its reply says how
+        return lambda: self._finish_call(call_id, started, timeout_s)
+
+    def _finish_call(self, call_id: int, started: float, timeout_s: float) -> CallResult:
+        try:
+            if self._rep is None:
+                raise ChannelClosed("the sandbox is not running")
             raw = read_message(self._rep, started + timeout_s)
         except ChannelTimeout:
             self.kill()
@@ -654,7 +683,7 @@ class Sandbox:
         self._kill_strays()
         if (
             not isinstance(raw, dict)
-            or raw.get("id") != self._next_id
+            or raw.get("id") != call_id
             or raw.get("status") not in ("ok", "error")
         ):
             self.kill()
