@@ -36,7 +36,7 @@ from .course import Course
 from .results import feedback_markdown, write_json_atomic
 from .spec import Assignment
 
-__all__ = ["BatchError", "Student", "collect_students", "grade_class"]
+__all__ = ["BatchError", "Student", "collect_students", "grade_class", "notebook_imports"]
 
 NOTEBOOK_SUFFIXES = (".ipynb", ".py")
 _SAFE_ID = re.compile(r"[^A-Za-z0-9._@-]+")
@@ -198,7 +198,26 @@ def _grade_one(
 _ZYGOTE = None  # this worker's fork server
 
 
-def _worker_init(use_zygote: bool) -> None:
+def notebook_imports(cells: list[str]) -> list[str]:
+    """The modules that code cells import anywhere (``import a.b``, ``from c.d import e``,
+    at top level or inside functions), in order; cells that are not Python are skipped."""
+    import ast
+
+    names: list[str] = []
+    for cell in cells:
+        try:
+            tree = ast.parse(cell)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.append(node.module)
+    return [n for n in dict.fromkeys(names) if n.split(".")[0] != "autograde_check"]
+
+
+def _worker_init(use_zygote: bool, warm: list[str], forbidden: list[str]) -> None:
     global _ZYGOTE
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import torch
@@ -207,7 +226,21 @@ def _worker_init(use_zygote: bool) -> None:
     if use_zygote:
         from .sandbox.process import Zygote
 
-        _ZYGOTE = Zygote()
+        _ZYGOTE = Zygote(warm=warm, forbidden=forbidden)
+
+
+def _warm_modules(course: Course, assignment: Assignment) -> list[str]:
+    """What each worker's fork server imports before forking: what the student notebook
+    imports (also inside its functions, such as a data loader's ``sklearn.datasets``)."""
+    from .notebooks import build_notebooks
+
+    try:
+        reference = course.reference_path(assignment.id).read_text(encoding="utf-8")
+        student = build_notebooks(assignment, reference).student
+    except Exception as exc:  # the grading itself reports a broken assignment
+        print(f"warning: no modules pre-imported ({type(exc).__name__}: {exc})", file=sys.stderr)
+        return []
+    return notebook_imports([c.source for c in student.cells if c.cell_type == "code"])
 
 
 class _Progress:
@@ -271,7 +304,14 @@ def grade_class(
         progress = _Progress(len(todo))
         ctx = multiprocessing.get_context("spawn")
         with cf.ProcessPoolExecutor(
-            max_workers=jobs, mp_context=ctx, initializer=_worker_init, initargs=(zygote,)
+            max_workers=jobs,
+            mp_context=ctx,
+            initializer=_worker_init,
+            initargs=(
+                zygote,
+                _warm_modules(course, assignment) if zygote else [],
+                assignment.forbidden_apis,
+            ),
         ) as pool:
             futures = {
                 pool.submit(

@@ -64,6 +64,11 @@ class Assignment:
         return sum(q.points for q in self.questions if not q.manual)
 
     @property
+    def forbidden_apis(self) -> list[str]:
+        """Every API some question forbids (the sandbox traps them all, per question)."""
+        return sorted({f for q in self.questions for f in q.forbidden})
+
+    @property
     def notebook_source(self) -> Path:
         return self.folder / "notebook.py"
 

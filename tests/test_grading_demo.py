@@ -258,3 +258,82 @@ def test_default_dtype_set_by_the_notebook_applies_to_both_sides(demo_course, tm
         "return x * x", "return torch.tensor(x.tolist()) ** 2")
     report = grade_text(demo_course, "hw99", text, tmp_path)
     assert report.score == 100, messages(report)
+
+
+def test_the_zygote_pre_imports_what_it_is_told_and_children_inherit_it():
+    from autograder.sandbox import Sandbox, SandboxConfig
+    from autograder.sandbox.process import Zygote
+
+    z = Zygote(warm=["colorsys", "no_such_module_here", "os; import this"])
+    cells = [(0, "import sys\n\ndef loaded():\n    return sorted(sys.modules)\n")]
+    sandbox = Sandbox(cells, [], SandboxConfig(zygote=z))
+    try:
+        assert sandbox.start().ok
+        probe = {"name": "p", "source": "def p(ns):\n    return ns.loaded()\n"}
+        res = sandbox.call("q1", [], probe, [], 0, 30)
+        assert res.status == "ok", res
+        assert "colorsys" in res.value and "torch._dynamo" in res.value
+        assert "this" not in res.value  # not a module name: never imported
+    finally:
+        sandbox.release()
+        z.close()
+
+
+def test_notebook_imports_finds_imports_in_functions_and_skips_magics():
+    from autograder.batch import notebook_imports
+
+    cells = [
+        "%matplotlib inline",
+        "import torch, numpy as np\nfrom autograde_check import check",
+        "def load():\n    from sklearn.datasets import load_digits\n    from . import x\n",
+        "import torch.nn.functional as F",
+    ]
+    assert notebook_imports(cells) == [
+        "torch",
+        "numpy",
+        "sklearn.datasets",
+        "torch.nn.functional",
+    ]
+
+
+STRAY = """import os, time
+def daemon():
+    r, w = os.pipe()
+    if os.fork() == 0:
+        os.setsid()  # leaves the child's session
+        if os.fork() == 0:
+            os.write(w, str(os.getpid()).encode())
+            os.close(w)
+            time.sleep(300)
+        os._exit(0)
+    os.close(w)
+    return int(os.read(r, 100))
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="slot uids need root")
+@pytest.mark.parametrize("use_zygote", [False, True])
+def test_a_daemon_started_by_one_call_is_dead_before_the_next(use_zygote):
+    import time
+
+    from autograder.sandbox import Sandbox, SandboxConfig
+    from autograder.sandbox.process import Zygote
+
+    z = Zygote() if use_zygote else None
+    sandbox = Sandbox([(0, STRAY)], [], SandboxConfig(zygote=z))
+    try:
+        assert sandbox.start().ok
+        probe = {"name": "p", "source": "def p(ns):\n    return ns.daemon()\n"}
+        res = sandbox.call("q1", [], probe, [], 0, 30)
+        assert res.status == "ok", res
+        time.sleep(0.2)  # SIGKILL is delivered asynchronously
+        try:
+            with open(f"/proc/{res.value}/stat") as fh:
+                state = fh.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            state = "gone"
+        assert state in ("gone", "Z"), f"the daemon is still running (state {state})"
+    finally:
+        sandbox.release()
+        if z is not None:
+            z.close()

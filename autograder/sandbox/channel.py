@@ -9,7 +9,7 @@ from typing import Any
 
 from ..wire import DEFAULT_LIMITS, HEADER, Limits, WireError, decode, encode, frame
 
-__all__ = ["ChannelClosed", "ChannelTimeout", "read_message", "write_message"]
+__all__ = ["ChannelClosed", "ChannelTimeout", "read_message", "write_frame", "write_message"]
 
 
 class ChannelClosed(EOFError):
@@ -21,7 +21,11 @@ class ChannelTimeout(TimeoutError):
 
 
 def write_message(fd: int, value: Any) -> None:
-    data = frame(*encode(value))
+    write_frame(fd, frame(*encode(value)))
+
+
+def write_frame(fd: int, data: bytes) -> None:
+    """Write an already encoded message (``wire.frame(*wire.encode(value))``)."""
     view = memoryview(data)
     while view:
         written = os.write(fd, view)

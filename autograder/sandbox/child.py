@@ -146,13 +146,14 @@ def _compile_probe(spec: dict, cache: dict):
     return cache[key]
 
 
-def _call(req: dict, ns: Namespace, traps, cache: dict) -> dict:
+def _call(req: dict, ns: Namespace, traps, cache: dict) -> bytes:
+    """Run one probe call; the reply, encoded for the wire."""
     import random
 
     import numpy as np
     import torch
 
-    from autograder.wire import encode
+    from autograder.wire import encode, frame
 
     from .traps import ForbiddenAPIError
 
@@ -205,17 +206,19 @@ def _call(req: dict, ns: Namespace, traps, cache: dict) -> dict:
             "message": f"called {traps.violations[0]}, which {req['question']} forbids",
             "seconds": reply["seconds"],
         }
-    if reply["status"] == "ok":
-        try:
-            encode(reply)
-        except Exception as exc:
-            reply = {
-                "id": req["id"],
-                "status": "error",
-                "kind": "unencodable",
-                "message": f"the returned value could not be sent back: {exc}",
-            }
-    return reply
+    try:
+        return frame(*encode(reply))  # encoded once, here, where a failure can be reported
+    except Exception as exc:
+        return frame(
+            *encode(
+                {
+                    "id": req["id"],
+                    "status": "error",
+                    "kind": "unencodable",
+                    "message": f"the returned value could not be sent back: {exc}",
+                }
+            )
+        )
 
 
 def main(argv: list[str]) -> int:
@@ -225,12 +228,11 @@ def main(argv: list[str]) -> int:
 
     torch.set_num_threads(int(os.environ.get("AUTOGRADE_THREADS", "1")))
 
-    from .channel import ChannelClosed, read_message, write_message
-    from .traps import TrapState, install_traps
+    from .channel import ChannelClosed, read_message, write_frame, write_message
+    from .traps import traps_for
 
     hello = read_message(request_fd)
-    traps = TrapState()
-    install_traps(list(hello.get("forbidden", [])), traps)
+    traps = traps_for(list(hello.get("forbidden", [])))
     sys.modules["autograde_check"] = _runtime_stub_module()
     names: dict = {"__name__": "submission", "__builtins__": __builtins__}
     report = _load(hello["cells"], names, list(hello.get("forbidden", [])))
@@ -244,7 +246,7 @@ def main(argv: list[str]) -> int:
             return 0
         if req.get("op") == "exit":
             return 0
-        write_message(reply_fd, _call(req, ns, traps, cache))
+        write_frame(reply_fd, _call(req, ns, traps, cache))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import ctypes
 import fcntl
 import os
 import pwd
+import re
 import resource
 import shutil
 import signal
@@ -21,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +43,7 @@ __all__ = [
 #: unless a package asks; any that is a real account is skipped).
 SLOT_UID_BASE, SLOT_COUNT = 64000, 256
 SLOT_LOCK_DIR = "/run/autograde-slots" if os.path.isdir("/run") else "/tmp/autograde-slots"
-_PR_SET_PDEATHSIG, _PR_SET_NO_NEW_PRIVS = 1, 38
+_PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_SET_NO_NEW_PRIVS = 1, 4, 38
 _CLONE_NEWNS, _CLONE_NEWNET = 0x00020000, 0x40000000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
 _MS_REC, _MS_PRIVATE = 0x4000, 1 << 18
@@ -229,6 +230,11 @@ def become_sandboxed(
         os.setgroups([])
         os.setgid(gid)
         os.setuid(uid)
+        # setuid made the process non-dumpable, and /proc/<pid> of a non-dumpable process
+        # is owned by root; dumpable, it is owned by the slot uid, which is how the stray
+        # scan after each call finds the student's processes. Only the student's own
+        # processes share the uid, and nothing here is secret.
+        _prctl(_PR_SET_DUMPABLE, 1)
     _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     _prctl(_PR_SET_NO_NEW_PRIVS, 1)
     for which, value in limits:
@@ -257,16 +263,41 @@ class ZygoteChild:
         return self.returncode
 
 
+_MODULE_NAME = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*")
+
+
 class Zygote:
     """The trusted side's handle on a fork server (``zygote.py``); one per worker."""
 
-    def __init__(self, python: str = sys.executable) -> None:
+    def __init__(
+        self,
+        python: str = sys.executable,
+        warm: Sequence[str] = (),
+        forbidden: Sequence[str] | None = None,
+    ) -> None:
+        """Before forking, the server imports ``warm`` (the modules the assignment's
+        notebook imports) and installs the traps for ``forbidden`` (the assignment's
+        forbidden APIs), so that no child pays for them."""
+        import json
         import socket
 
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = sandbox_env(threads=1)
         self.proc = subprocess.Popen(
-            [python, "-I", "-B", "-m", "autograder.sandbox.zygote", str(theirs.fileno())],
+            [
+                python,
+                "-I",
+                "-B",
+                "-m",
+                "autograder.sandbox.zygote",
+                str(theirs.fileno()),
+                json.dumps(
+                    {
+                        "warm": [name for name in warm if _MODULE_NAME.fullmatch(name)],
+                        "forbidden": None if forbidden is None else sorted(set(forbidden)),
+                    }
+                ),
+            ],
             pass_fds=(theirs.fileno(),),
             env=env,
             stdin=subprocess.DEVNULL,
@@ -538,8 +569,24 @@ class Sandbox:
         self._req = self._rep = None
 
     def _kill_strays(self) -> None:
-        """Kill what the student's code left running in the child's session (not the child)."""
+        """Kill what the student's code left running (not the child): every other process
+        of the slot uid, or without one, of the child's session."""
         if self.proc is None:
+            return
+        if self.user is not None:
+            # The slot uid is this sandbox's alone, so any other process of it is a stray,
+            # even one that left the session. /proc/<pid> is owned by its effective uid: a
+            # stat per process, cheaper than reading each one's stat file (this runs after
+            # every call).
+            with os.scandir("/proc") as entries:
+                for entry in entries:
+                    if not entry.name.isdigit() or int(entry.name) == self.proc.pid:
+                        continue
+                    try:
+                        if entry.stat(follow_symlinks=False).st_uid == self.user.uid:
+                            os.kill(int(entry.name), signal.SIGKILL)
+                    except OSError:
+                        pass
             return
         for entry in os.listdir("/proc"):
             if not entry.isdigit() or int(entry) == self.proc.pid:
@@ -563,6 +610,8 @@ class Sandbox:
         no process.
         """
         for _ in range(100):
+            if not pids_of_uid(self.user.uid):  # the usual case: the child exited cleanly
+                return
             pid = os.fork()
             if pid == 0:  # pragma: no cover - runs in a short-lived child
                 try:
@@ -719,5 +768,4 @@ def sandbox_for(
     config.hide = (*config.hide, str(course.solutions_dir), str(course.assignments_dir), *hide)
     if zygote is not None:
         config.zygote = zygote
-    forbidden = sorted({f for q in assignment.questions for f in q.forbidden})
-    return Sandbox(cells, forbidden, config)
+    return Sandbox(cells, assignment.forbidden_apis, config)

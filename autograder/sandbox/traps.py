@@ -20,7 +20,7 @@ import inspect
 import sys
 from typing import Any
 
-__all__ = ["ForbiddenAPIError", "TrapState", "install_traps"]
+__all__ = ["ForbiddenAPIError", "TrapState", "install_traps", "traps_for"]
 
 
 class ForbiddenAPIError(RuntimeError):
@@ -114,6 +114,22 @@ def _expand(name: str) -> list[str]:
         if callable(value) and not isinstance(value, type) and not inspect.ismodule(value):
             out.append(f"{module.__name__}.{attr}")
     return out
+
+
+# The traps installed in this process: the zygote installs an assignment's once and every
+# child it forks inherits them (installing walks every loaded torch module, ~60 ms).
+_STATE = TrapState()
+_INSTALLED: set[str] = set()
+
+
+def traps_for(names: list[str]) -> TrapState:
+    """This process's trap state, with traps for ``names`` installed (those that this
+    process, or the fork server it was forked from, has not installed already)."""
+    missing = sorted(set(names) - _INSTALLED)
+    if missing:
+        install_traps(missing, _STATE)
+        _INSTALLED.update(missing)
+    return _STATE
 
 
 def install_traps(names: list[str], state: TrapState) -> dict[str, list[str]]:

@@ -78,6 +78,32 @@ def _status(pid: int) -> int | None:
     return os.WEXITSTATUS(status)
 
 
+# Imported before forking whatever the notebook says: torch.optim.Optimizer imports
+# torch._dynamo on first use (about a second, and a fork server exists to pay that once).
+ALWAYS_WARM = ("torch._dynamo",)
+
+
+def _warm(names: list[str]) -> None:
+    """Import ``names`` (the assignment notebook's imports) so that children inherit them.
+
+    Importing runs no torch op. A module that started threads would make forking unsafe
+    (a child could inherit a lock held by a thread it does not have): that is reported.
+    """
+    import importlib
+
+    for name in (*ALWAYS_WARM, *names):
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # a missing optional module costs only its warm-up
+            print(f"[autograde zygote] could not pre-import {name}: {exc}", file=sys.stderr)
+    threads = len(os.listdir("/proc/self/task"))
+    if threads > 1:
+        print(
+            f"[autograde zygote] {threads} threads after pre-imports; forking may be unsafe",
+            file=sys.stderr,
+        )
+
+
 def main(argv: list[str]) -> int:
     sock = socket.socket(fileno=int(argv[1]))
     # What every sandbox child needs, imported once. No torch op runs here.
@@ -93,6 +119,10 @@ def main(argv: list[str]) -> int:
 
     from . import channel, child, traps  # noqa: F401
 
+    config = json.loads(argv[2]) if len(argv) > 2 else {}
+    _warm([str(name) for name in config.get("warm", [])])
+    if config.get("forbidden") is not None:
+        traps.traps_for([str(name) for name in config["forbidden"]])
     while True:
         try:
             msg, fds, _flags, _addr = socket.recv_fds(sock, 1 << 20, 3)

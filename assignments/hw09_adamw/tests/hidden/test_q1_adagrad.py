@@ -143,8 +143,8 @@ def test_q1_matches_reference_on_a_loss(grade):
             _problem(gen),
             groups,
             ctor,
-            40,
-            case=f"40 steps with a closure, groups {groups}, {ctor} (case {i})",
+            20,
+            case=f"20 steps with a closure, groups {groups}, {ctor} (case {i})",
             **T2,
         )
     gen = torch.Generator().manual_seed(9)
@@ -154,7 +154,7 @@ def test_q1_matches_reference_on_a_loss(grade):
         _problem(gen),
         [{}, {"lr": 0.1}],
         {},
-        40,
+        20,
         case="torch's defaults (lr 1e-2, eps 1e-10) in group 0, lr 0.1 in group 1",
         **T2,
     )

@@ -173,8 +173,8 @@ def test_q2_matches_reference_on_a_loss(grade):
             _problem(gen),
             groups,
             ctor,
-            40,
-            case=f"40 steps with a closure, groups {groups}, {ctor} (case {i})",
+            20,
+            case=f"20 steps with a closure, groups {groups}, {ctor} (case {i})",
             **T2,
         )
     gen = torch.Generator().manual_seed(19)
@@ -184,7 +184,7 @@ def test_q2_matches_reference_on_a_loss(grade):
         _problem(gen),
         [{}, {"lr": 0.01}],
         {},
-        40,
+        20,
         case="torch's defaults (lr 1e-3, betas (0.9, 0.999), eps 1e-8) in group 0, lr 0.01 in group 1",
         **T2,
     )

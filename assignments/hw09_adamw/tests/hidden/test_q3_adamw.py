@@ -167,8 +167,8 @@ def test_q3_matches_reference_on_a_loss(grade):
             _problem(gen),
             groups,
             ctor,
-            40,
-            case=f"40 steps with a closure, groups {groups}, {ctor} (case {i})",
+            20,
+            case=f"20 steps with a closure, groups {groups}, {ctor} (case {i})",
             **T2,
         )
     gen = torch.Generator().manual_seed(29)
@@ -178,7 +178,7 @@ def test_q3_matches_reference_on_a_loss(grade):
         _problem(gen),
         [{}, {"lr": 0.01}],
         {},
-        40,
+        20,
         case="torch's defaults (lr 1e-3, weight_decay 1e-2) in group 0, lr 0.01 in group 1",
         **T2,
     )
