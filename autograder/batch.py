@@ -36,7 +36,14 @@ from .course import Course
 from .results import feedback_markdown, write_json_atomic
 from .spec import Assignment
 
-__all__ = ["BatchError", "Student", "collect_students", "grade_class", "notebook_imports"]
+__all__ = [
+    "BatchError",
+    "Student",
+    "collect_students",
+    "grade_class",
+    "notebook_imports",
+    "private_folders",
+]
 
 NOTEBOOK_SUFFIXES = (".ipynb", ".py")
 _SAFE_ID = re.compile(r"[^A-Za-z0-9._@-]+")
@@ -181,7 +188,7 @@ def collect_students(paths: list[Path], scratch: Path, warnings: list[str]) -> l
 
 
 def _grade_one(
-    course_root: str, assignment_id: str, path: str | None, problem: str
+    course_root: str, assignment_id: str, path: str | None, problem: str, hide: tuple[str, ...]
 ) -> dict[str, Any]:
     """Runs in a worker process: grade one file, return its results document."""
     from .course import Course
@@ -192,7 +199,38 @@ def _grade_one(
     assignment = course.assignment(assignment_id)
     if path is None:
         return error_results(assignment, problem or "no submission", grader_fault=False)
-    return grade_file(course, assignment, Path(path), zygote=_ZYGOTE).results
+    return grade_file(course, assignment, Path(path), hide=hide, zygote=_ZYGOTE).results
+
+
+def private_folders(
+    folders: list[Path], warnings: list[str], needed: tuple[str, ...] = ()
+) -> tuple[str, ...]:
+    """The folders among ``folders`` that each sandbox can be kept out of: the class's
+    submissions and everyone's results are none of one student's business.
+
+    A folder that holds what the sandbox needs (the temporary folder its working folder
+    is made in, Python, the autograder) cannot be hidden; that is reported.
+    """
+    import tempfile
+
+    needed = (
+        *needed,
+        tempfile.gettempdir(),
+        sys.prefix,
+        str(Path(sys.executable).resolve().parent),
+        str(Path(__file__).resolve().parent),
+    )
+    needed_paths = [Path(n).resolve() for n in needed]
+    out: list[str] = []
+    for folder in dict.fromkeys(f.resolve() for f in folders):
+        if any(n == folder or folder in n.parents for n in needed_paths):
+            warnings.append(
+                f"{folder} also holds what the sandbox needs, so it stays visible to "
+                "students' code (keep submissions in a folder of their own)"
+            )
+            continue
+        out.append(str(folder))
+    return tuple(out)
 
 
 _ZYGOTE = None  # this worker's fork server
@@ -284,6 +322,10 @@ def grade_class(
     (out / "feedback").mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="autograde-batch-") as scratch:
         students = collect_students(paths, Path(scratch), report.warnings)
+        hide = private_folders(
+            [out, Path(scratch), *(p if p.is_dir() else p.parent for p in paths)],
+            report.warnings,
+        )
         for w in report.warnings:
             print(f"warning: {w}", file=sys.stderr)
         unknown = set(regrade) - {s.id for s in students}
@@ -320,6 +362,7 @@ def grade_class(
                     assignment.id,
                     str(s.path) if s.path else None,
                     s.problem,
+                    hide,
                 ): s
                 for s in todo
             }

@@ -157,3 +157,57 @@ def test_killed_run_resumes_to_the_same_files(demo_course, tmp_path):
     assert f"{done} already graded" in resumed.stderr
     assert not list(part.rglob(".*.tmp"))
     assert _comparable(part) == _comparable(full)
+
+
+SNOOP = """
+import glob
+
+def square(x):
+    return x * x
+
+def add(a, b):
+    seen = []
+    for pattern in {patterns!r}:
+        for path in glob.glob(pattern, recursive=True):
+            try:
+                with open(path) as fh:
+                    seen.append(path + ": " + fh.read()[:40])
+            except OSError as exc:
+                seen.append(path + ": " + type(exc).__name__)
+    raise RuntimeError("SNOOPED " + repr(seen))
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="hiding folders needs root (mount namespaces)")
+def test_a_students_code_cannot_read_classmates_or_results(demo_course):
+    import tempfile
+
+    # World-readable, as a TA's folders often are: only the hiding keeps them private.
+    base = Path(tempfile.mkdtemp(prefix="autograde-test-class-"))
+    base.chmod(0o755)
+    folder, out = base / "class", base / "out"
+    folder.mkdir(mode=0o755)
+    (folder / "bea.py").write_text(
+        "# SECRET-OF-BEA\ndef square(x):\n    return x * x\n\ndef add(a, b):\n    return a + b\n"
+    )
+    patterns = [str(folder / "*"), str(out / "**" / "*"), "/tmp/autograde-batch-*/**/*"]
+    (folder / "zed.py").write_text(SNOOP.format(patterns=patterns))
+    report = grade_class(demo_course, demo_course.assignment("hw99"), [folder], out, jobs=1)
+    assert not report.failed
+    feedback = (out / "feedback" / "zed.md").read_text()
+    assert "SNOOPED []" in feedback, feedback  # the code ran and found nothing to read
+    assert "SECRET-OF-BEA" not in feedback
+    assert (out / "results" / "bea.json").is_file()  # graded, and invisible to zed
+    shutil.rmtree(base)
+
+
+def test_a_folder_the_sandbox_needs_is_not_hidden_and_that_is_said():
+    import tempfile
+
+    from autograder.batch import private_folders
+
+    warnings: list[str] = []
+    mine = Path(tempfile.gettempdir()) / "some-class-folder"
+    hidden = private_folders([mine, Path(tempfile.gettempdir()), Path("/")], warnings)
+    assert hidden == (str(mine.resolve()),)
+    assert len(warnings) == 2 and "stays visible" in warnings[0]

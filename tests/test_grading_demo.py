@@ -255,7 +255,8 @@ def test_children_forked_by_the_zygote_behave_like_spawned_ones(
 def test_default_dtype_set_by_the_notebook_applies_to_both_sides(demo_course, tmp_path):
     # square() leans on the default dtype; the notebook makes it float64, as hw04/hw05 do.
     text = "import torch\ntorch.set_default_dtype(torch.float64)\n" + GOOD.replace(
-        "return x * x", "return torch.tensor(x.tolist()) ** 2")
+        "return x * x", "return torch.tensor(x.tolist()) ** 2"
+    )
     report = grade_text(demo_course, "hw99", text, tmp_path)
     assert report.score == 100, messages(report)
 

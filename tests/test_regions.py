@@ -107,7 +107,9 @@ def test_leak_scan_finds_region_lines_in_any_bundle_file():
     leaked = b"hint:\n    slope_estimate = (f(x + h) - f(x - h)) / (2 * h)\n"
     (leak,) = find_leaks({"x/README.md": leaked}, SOURCE)
     assert "q2" in leak and "README.md" in leak
-    nb = b'{"cells": [{"cell_type": "code", "source": ["doubled_value = Value(self.data * 2)\\n"]}]}'
+    nb = (
+        b'{"cells": [{"cell_type": "code", "source": ["doubled_value = Value(self.data * 2)\\n"]}]}'
+    )
     assert find_leaks({"x/a.ipynb": nb}, SOURCE)
     # Generic lines (a bare `return name`) are not secrets: they appear everywhere.
     assert not find_leaks({"x/b.py": b"return doubled_value\n"}, SOURCE)
