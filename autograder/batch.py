@@ -18,6 +18,7 @@ results folder, in student order.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import csv
 import io
 import json
@@ -233,43 +234,66 @@ def private_folders(
     return tuple(out)
 
 
-_ZYGOTE = None  # this worker's fork server
+_ZYGOTE = None  # this worker's connection to the batch's fork server
 
 
-def notebook_imports(cells: list[str]) -> list[str]:
-    """The modules that code cells import anywhere (``import a.b``, ``from c.d import e``,
-    at top level or inside functions), in order; cells that are not Python are skipped."""
+def notebook_imports(cells: list[str]) -> tuple[list[str], list[str]]:
+    """The modules that code cells import (``import a.b``, ``from c.d import e``), in order:
+    those imported when the cells run, and those imported only inside functions. Cells
+    that are not Python (magics) are skipped."""
     import ast
 
-    names: list[str] = []
+    top: list[str] = []
+    inner: list[str] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        names = top if not in_function else inner
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.append(node.module)
+        in_function = in_function or isinstance(
+            node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+        )
+        for child in ast.iter_child_nodes(node):
+            visit(child, in_function)
+
     for cell in cells:
         try:
-            tree = ast.parse(cell)
+            visit(ast.parse(cell), False)
         except SyntaxError:
             continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names += [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                names.append(node.module)
-    return [n for n in dict.fromkeys(names) if n.split(".")[0] != "autograde_check"]
+
+    def clean(names: list[str], skip: set[str] = frozenset()) -> list[str]:
+        return [
+            n
+            for n in dict.fromkeys(names)
+            if n.split(".")[0] != "autograde_check" and n not in skip
+        ]
+
+    top = clean(top)
+    return top, clean(inner, set(top))
 
 
-def _worker_init(use_zygote: bool, warm: list[str], forbidden: list[str]) -> None:
+def _worker_init(zygote_path: str | None) -> None:
     global _ZYGOTE
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    if zygote_path is not None:
+        from .sandbox.process import Zygote, ZygoteError
+
+        try:
+            _ZYGOTE = Zygote.connect(zygote_path)
+        except (OSError, ZygoteError) as exc:
+            print(f"[autograde] no fork server ({exc}); spawning sandboxes", file=sys.stderr)
     import torch
 
     torch.set_num_threads(1)
-    if use_zygote:
-        from .sandbox.process import Zygote
-
-        _ZYGOTE = Zygote(warm=warm, forbidden=forbidden)
 
 
-def _warm_modules(course: Course, assignment: Assignment) -> list[str]:
-    """What each worker's fork server imports before forking: what the student notebook
-    imports (also inside its functions, such as a data loader's ``sklearn.datasets``)."""
+def _warm_modules(course: Course, assignment: Assignment) -> tuple[list[str], list[str]]:
+    """What the fork server imports: what the student notebook imports when it runs
+    (before serving), and inside its functions, such as a data loader's
+    ``sklearn.datasets`` (while idle)."""
     from .notebooks import build_notebooks
 
     try:
@@ -277,7 +301,7 @@ def _warm_modules(course: Course, assignment: Assignment) -> list[str]:
         student = build_notebooks(assignment, reference).student
     except Exception as exc:  # the grading itself reports a broken assignment
         print(f"warning: no modules pre-imported ({type(exc).__name__}: {exc})", file=sys.stderr)
-        return []
+        return [], []
     return notebook_imports([c.source for c in student.cells if c.cell_type == "code"])
 
 
@@ -345,16 +369,25 @@ def grade_class(
         jobs = max(1, jobs or os.cpu_count() or 1)
         progress = _Progress(len(todo))
         ctx = multiprocessing.get_context("spawn")
-        with cf.ProcessPoolExecutor(
-            max_workers=jobs,
-            mp_context=ctx,
-            initializer=_worker_init,
-            initargs=(
-                zygote,
-                _warm_modules(course, assignment) if zygote else [],
-                assignment.forbidden_apis,
-            ),
-        ) as pool:
+        server = None
+        if zygote and todo:
+            from .sandbox.process import ZygoteServer
+
+            # One fork server for all workers: it imports torch and the notebook's modules
+            # while the workers start, and its imports are paid once.
+            now, later = _warm_modules(course, assignment)
+            server = ZygoteServer(warm=now, warm_later=later, forbidden=assignment.forbidden_apis)
+        with contextlib.ExitStack() as stack:
+            if server is not None:
+                stack.callback(server.close)
+            pool = stack.enter_context(
+                cf.ProcessPoolExecutor(
+                    max_workers=jobs,
+                    mp_context=ctx,
+                    initializer=_worker_init,
+                    initargs=(server.path if server is not None else None,),
+                )
+            )
             futures = {
                 pool.submit(
                     _grade_one,

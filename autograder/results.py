@@ -12,10 +12,12 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .runner import GradeReport, TestResult
 from .spec import Assignment
+
+if TYPE_CHECKING:  # the runner imports torch, which writing results does not need
+    from .runner import GradeReport, TestResult
 
 __all__ = ["error_results", "feedback_markdown", "gradescope_results", "write_json_atomic"]
 

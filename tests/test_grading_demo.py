@@ -289,12 +289,10 @@ def test_notebook_imports_finds_imports_in_functions_and_skips_magics():
         "def load():\n    from sklearn.datasets import load_digits\n    from . import x\n",
         "import torch.nn.functional as F",
     ]
-    assert notebook_imports(cells) == [
-        "torch",
-        "numpy",
-        "sklearn.datasets",
-        "torch.nn.functional",
-    ]
+    assert notebook_imports(cells) == (
+        ["torch", "numpy", "torch.nn.functional"],
+        ["sklearn.datasets"],
+    )
 
 
 STRAY = """import os, time

@@ -34,6 +34,9 @@ __all__ = [
     "LoadReport",
     "Sandbox",
     "SandboxConfig",
+    "Zygote",
+    "ZygoteError",
+    "ZygoteServer",
     "acquire_identity",
     "is_sandbox_uid",
     "sandbox_for",
@@ -244,10 +247,20 @@ def become_sandboxed(
 
 
 class ZygoteChild:
-    """A child forked by the zygote, with the parts of ``Popen``'s interface we use."""
+    """A child forked by the zygote, with the parts of ``Popen``'s interface we use.
 
-    def __init__(self, zygote: Zygote, pid: int) -> None:
-        self.zygote, self.pid, self.returncode = zygote, pid, None
+    Its pid arrives with the server's reply, which is read when first needed: the request
+    is sent at launch and the trusted side goes on (loading the reference, say) meanwhile.
+    """
+
+    def __init__(self, zygote: Zygote) -> None:
+        self.zygote, self._pid, self.returncode = zygote, None, None
+
+    @property
+    def pid(self) -> int:
+        while self._pid is None:
+            self.zygote.read_pending()
+        return self._pid
 
     def poll(self) -> int | None:
         if self.returncode is None:
@@ -263,71 +276,162 @@ class ZygoteChild:
         return self.returncode
 
 
+class ZygoteError(RuntimeError):
+    """The fork server is gone or answered nonsense; spawn children directly instead."""
+
+
 _MODULE_NAME = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*")
 
 
-class Zygote:
-    """The trusted side's handle on a fork server (``zygote.py``); one per worker."""
+def _start_zygote(
+    python: str,
+    fd: int,
+    warm: Sequence[str],
+    forbidden: Sequence[str] | None,
+    warm_later: Sequence[str] = (),
+) -> subprocess.Popen:
+    """Run ``zygote.py`` on socket ``fd`` (a connected or a listening one)."""
+    import json
+
+    config = {
+        "warm": [name for name in warm if _MODULE_NAME.fullmatch(name)],
+        "warm_later": [name for name in warm_later if _MODULE_NAME.fullmatch(name)],
+        "forbidden": None if forbidden is None else sorted(set(forbidden)),
+    }
+    return subprocess.Popen(
+        [python, "-I", "-B", "-m", "autograder.sandbox.zygote", str(fd), json.dumps(config)],
+        pass_fds=(fd,),
+        env=sandbox_env(threads=1),
+        stdin=subprocess.DEVNULL,
+        preexec_fn=lambda: _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL),
+    )
+
+
+class ZygoteServer:
+    """A fork server that several grading workers share (``Zygote.connect(server.path)``):
+    its imports are paid once, not once per worker.
+
+    It listens on a Unix socket in a folder only this user can enter, so sandboxed code
+    (another uid) cannot ask it for anything.
+    """
 
     def __init__(
         self,
         python: str = sys.executable,
         warm: Sequence[str] = (),
         forbidden: Sequence[str] | None = None,
+        warm_later: Sequence[str] = (),
+    ) -> None:
+        """``warm``, ``forbidden``: as for ``Zygote``; ``warm_later``: modules imported
+        while the server is idle (serving starts without them)."""
+        import socket
+
+        self.folder = tempfile.mkdtemp(prefix="autograde-zygote-")  # mode 700
+        self.path = os.path.join(self.folder, "zygote.sock")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            listener.bind(self.path)
+            listener.listen(64)
+            self.proc = _start_zygote(python, listener.fileno(), warm, forbidden, warm_later)
+        finally:
+            listener.close()
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class Zygote:
+    """The trusted side's handle on a fork server (``zygote.py``).
+
+    ``Zygote(...)`` starts a server of its own; ``Zygote.connect(path)`` talks to a
+    ``ZygoteServer`` that other workers share.
+    """
+
+    def __init__(
+        self,
+        python: str = sys.executable,
+        warm: Sequence[str] = (),
+        forbidden: Sequence[str] | None = None,
+        warm_later: Sequence[str] = (),
+        *,
+        _sock: Any = None,
     ) -> None:
         """Before forking, the server imports ``warm`` (the modules the assignment's
         notebook imports) and installs the traps for ``forbidden`` (the assignment's
-        forbidden APIs), so that no child pays for them."""
-        import json
+        forbidden APIs), so that no child pays for them; ``warm_later`` it imports while
+        idle."""
         import socket
 
+        self._pending: list[ZygoteChild] = []
+        self.proc: subprocess.Popen | None = None
+        if _sock is not None:
+            self.sock = _sock
+            return
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = sandbox_env(threads=1)
-        self.proc = subprocess.Popen(
-            [
-                python,
-                "-I",
-                "-B",
-                "-m",
-                "autograder.sandbox.zygote",
-                str(theirs.fileno()),
-                json.dumps(
-                    {
-                        "warm": [name for name in warm if _MODULE_NAME.fullmatch(name)],
-                        "forbidden": None if forbidden is None else sorted(set(forbidden)),
-                    }
-                ),
-            ],
-            pass_fds=(theirs.fileno(),),
-            env=env,
-            stdin=subprocess.DEVNULL,
-            preexec_fn=lambda: _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL),
-        )
-        theirs.close()
+        try:
+            self.proc = _start_zygote(python, theirs.fileno(), warm, forbidden, warm_later)
+        finally:
+            theirs.close()
         self.sock = ours
 
-    def _ask(self, request: dict, fds: list[int] = ()) -> dict:
+    @classmethod
+    def connect(cls, path: str) -> Zygote:
+        import socket
+
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        sock.connect(path)
+        return cls(_sock=sock)
+
+    def _send(self, request: dict, fds: Sequence[int] = ()) -> None:
         import json
         import socket
 
-        socket.send_fds(self.sock, [json.dumps(request).encode()], list(fds))
-        reply = self.sock.recv(1 << 16)
+        try:
+            socket.send_fds(self.sock, [json.dumps(request).encode()], list(fds))
+        except OSError as exc:
+            raise ZygoteError(f"the sandbox fork server is gone ({exc})") from None
+
+    def _receive(self) -> dict:
+        import json
+
+        try:
+            reply = self.sock.recv(1 << 16)
+        except OSError as exc:
+            raise ZygoteError(f"the sandbox fork server is gone ({exc})") from None
         if not reply:
-            raise RuntimeError("the sandbox fork server exited")
-        return json.loads(reply)
+            raise ZygoteError("the sandbox fork server exited")
+        try:
+            return json.loads(reply)
+        except ValueError:
+            raise ZygoteError("the sandbox fork server sent a malformed reply") from None
+
+    def read_pending(self) -> None:
+        """Read the reply to the oldest spawn request still waiting for its pid."""
+        child = self._pending.pop(0)
+        child._pid = int(self._receive()["pid"])
 
     def spawn(self, request: dict, fds: list[int]) -> ZygoteChild:
-        return ZygoteChild(self, int(self._ask(request, fds)["pid"]))
+        """Ask for a child; its pid is read when needed (see ``ZygoteChild``)."""
+        self._send(request, fds)
+        child = ZygoteChild(self)
+        self._pending.append(child)
+        return child
 
     def status(self, pid: int) -> int | None:
-        return self._ask({"op": "wait", "pid": pid})["status"]
+        while self._pending:
+            self.read_pending()
+        self._send({"op": "wait", "pid": pid})
+        return self._receive()["status"]
 
     def close(self) -> None:
         self.sock.close()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
 
 
 def _limits(cfg: SandboxConfig) -> list[tuple[int, tuple[int, int]]]:
@@ -414,11 +518,15 @@ class Sandbox:
         self._output = tempfile.TemporaryFile()
         env = sandbox_env(self.cfg.threads, self.workdir)
         try:
+            self.proc = None
             if self.cfg.zygote is not None:
-                self.proc = self.cfg.zygote.spawn(
-                    self._spawn_request(env), [req_r, rep_w, self._output.fileno()]
-                )
-            else:
+                try:
+                    self.proc = self.cfg.zygote.spawn(
+                        self._spawn_request(env), [req_r, rep_w, self._output.fileno()]
+                    )
+                except ZygoteError as exc:
+                    self._lose_zygote(exc)
+            if self.proc is None:
                 self.proc = self._popen(env, req_r, rep_w)
         finally:
             os.close(req_r)
@@ -458,8 +566,18 @@ class Sandbox:
             close_fds=True,
         )
 
+    def _lose_zygote(self, exc: Exception) -> None:
+        print(f"[autograde] {exc}; starting sandbox children directly", file=sys.stderr)
+        self.cfg.zygote = None
+
     def wait_loaded(self) -> LoadReport:
         """Send the notebook's cells to the launched child and wait for its load report."""
+        if isinstance(self.proc, ZygoteChild):
+            try:
+                self.proc.pid  # noqa: B018 - the fork server's reply: did the child start?
+            except ZygoteError as exc:
+                self._lose_zygote(exc)
+                self.launch()
         deadline = time.monotonic() + self.cfg.load_timeout_s
         try:
             write_message(

@@ -1,12 +1,18 @@
 """A fork server for sandbox children: import torch once, fork a child per submission.
 
 A fresh Python that imports torch costs over a second; batch grading should not pay it
-per submission. The zygote is started once per grading worker, imports what a sandbox
-child needs (torch, numpy, matplotlib, the child runtime) and then only forks. It never
-imports the reference, the hidden tests or anything secret (every child would inherit
-them), and runs no torch op before forking (forking after OpenMP threads start can hang).
+per submission. The zygote is started once per batch (shared by the grading workers, who
+connect to its listening socket) or once per client (on a socket pair). It imports what a
+sandbox child needs (torch, numpy, matplotlib, the child runtime, the modules the
+assignment's notebook imports), installs the assignment's forbidden-API traps, and then
+only forks. It never imports the reference, the hidden tests or anything secret (every
+child would inherit them), and runs no torch op before forking (forking after OpenMP
+threads start can hang).
 
-Protocol, over a Unix socket (``SOCK_SEQPACKET``, one JSON message per packet):
+``python -m autograder.sandbox.zygote FD CONFIG``: ``FD`` is a connected or a listening
+``SOCK_SEQPACKET`` Unix socket; ``CONFIG`` is JSON ``{"warm": [...], "forbidden": [...]}``.
+
+Protocol, one JSON message per packet:
 ``{"op": "spawn", ...}`` with three file descriptors (request pipe, reply pipe, output
 file) -> ``{"pid": n}``; ``{"op": "wait", "pid": n}`` -> ``{"status": code or null}``
 (``code`` as ``Popen.returncode``: negative for a signal).
@@ -18,6 +24,7 @@ spawned one: its own session, namespaces, the slot uid, no_new_privs, limits; th
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import socket
@@ -91,7 +98,7 @@ def _warm(names: list[str]) -> None:
     """
     import importlib
 
-    for name in (*ALWAYS_WARM, *names):
+    for name in names:
         try:
             importlib.import_module(name)
         except Exception as exc:  # a missing optional module costs only its warm-up
@@ -102,6 +109,37 @@ def _warm(names: list[str]) -> None:
             f"[autograde zygote] {threads} threads after pre-imports; forking may be unsafe",
             file=sys.stderr,
         )
+
+
+def _serve(conn: socket.socket) -> bool:
+    """Answer one request on ``conn``; False when the connection is closed."""
+    try:
+        msg, fds, _flags, _addr = socket.recv_fds(conn, 1 << 20, 3)
+    except (ConnectionResetError, OSError):
+        return False
+    if not msg:
+        return False
+    try:
+        req = json.loads(msg)
+    except ValueError:
+        req = {}
+    if req.get("op") == "spawn" and len(fds) == 3:
+        # Everything imported so far is shared with the children copy-on-write; the
+        # collector would touch (and so copy) every page of it in each child: freeze it.
+        gc.freeze()
+        pid = os.fork()
+        if pid == 0:
+            _become_sandbox(req, fds, conn)
+        for fd in fds:
+            os.close(fd)
+        conn.send(json.dumps({"pid": pid}).encode())
+    elif req.get("op") == "wait":
+        conn.send(json.dumps({"status": _status(int(req["pid"]))}).encode())
+    else:
+        for fd in fds:
+            os.close(fd)
+        conn.send(b'{"error": "unknown op"}')
+    return True
 
 
 def main(argv: list[str]) -> int:
@@ -120,30 +158,33 @@ def main(argv: list[str]) -> int:
     from . import channel, child, traps  # noqa: F401
 
     config = json.loads(argv[2]) if len(argv) > 2 else {}
-    _warm([str(name) for name in config.get("warm", [])])
+    _warm([*ALWAYS_WARM, *[str(name) for name in config.get("warm", [])]])
     if config.get("forbidden") is not None:
         traps.traps_for([str(name) for name in config["forbidden"]])
+    # Modules a child may need only sometimes (imported inside the notebook's functions):
+    # imported one at a time while no request waits, so serving starts without them.
+    later = [str(name) for name in config.get("warm_later", [])]
+
+    import selectors
+
+    selector = selectors.DefaultSelector()
+    selector.register(sock, selectors.EVENT_READ)
+    # A listening socket: a shared server; any number of workers connect, and it runs
+    # until it is killed. A connected one (a socket pair): one client, until it hangs up.
+    listening = bool(sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN))
     while True:
-        try:
-            msg, fds, _flags, _addr = socket.recv_fds(sock, 1 << 20, 3)
-        except (ConnectionResetError, OSError):
-            return 0
-        if not msg:
-            return 0
-        req = json.loads(msg)
-        if req.get("op") == "spawn":
-            pid = os.fork()
-            if pid == 0:
-                _become_sandbox(req, fds, sock)
-            for fd in fds:
-                os.close(fd)
-            sock.send(json.dumps({"pid": pid}).encode())
-        elif req.get("op") == "wait":
-            sock.send(json.dumps({"status": _status(int(req["pid"]))}).encode())
-        else:
-            for fd in fds:
-                os.close(fd)
-            sock.send(b'{"error": "unknown op"}')
+        events = selector.select(timeout=0 if later else None)
+        if not events and later:
+            _warm([later.pop(0)])
+        for key, _events in events:
+            if listening and key.fileobj is sock:
+                conn, _addr = sock.accept()
+                selector.register(conn, selectors.EVENT_READ)
+            elif not _serve(key.fileobj):
+                if not listening:
+                    return 0
+                selector.unregister(key.fileobj)
+                key.fileobj.close()
 
 
 if __name__ == "__main__":
