@@ -200,7 +200,9 @@ def _grade_one(
     assignment = course.assignment(assignment_id)
     if path is None:
         return error_results(assignment, problem or "no submission", grader_fault=False)
-    return grade_file(course, assignment, Path(path), hide=hide, zygote=_ZYGOTE).results
+    graded = grade_file(course, assignment, Path(path), hide=hide, zygote=_ZYGOTE)
+    _warm_what_the_reference_used()
+    return graded.results
 
 
 def private_folders(
@@ -235,6 +237,24 @@ def private_folders(
 
 
 _ZYGOTE = None  # this worker's connection to the batch's fork server
+_MAY_WARM: list[str] = []  # modules the notebook imports inside functions, not yet warm
+
+
+def _warm_what_the_reference_used() -> None:
+    """Modules the notebook imports only inside functions (a data set loader's, say) are
+    not imported by the fork server up front, in case no test calls those functions. Once
+    the reference (graded in this process) has imported one, children will too: have
+    the server import it, once, for all of them."""
+    global _MAY_WARM
+    needed = [name for name in _MAY_WARM if name in sys.modules]
+    if needed and _ZYGOTE is not None:
+        _MAY_WARM = [name for name in _MAY_WARM if name not in needed]
+        from .sandbox.process import ZygoteError
+
+        try:
+            _ZYGOTE.warm(needed)
+        except ZygoteError:
+            pass  # the sandbox falls back to spawning; nothing to warm
 
 
 def notebook_imports(cells: list[str]) -> tuple[list[str], list[str]]:
@@ -275,8 +295,9 @@ def notebook_imports(cells: list[str]) -> tuple[list[str], list[str]]:
     return top, clean(inner, set(top))
 
 
-def _worker_init(zygote_path: str | None) -> None:
-    global _ZYGOTE
+def _worker_init(zygote_path: str | None, may_warm: list[str]) -> None:
+    global _ZYGOTE, _MAY_WARM
+    _MAY_WARM = list(may_warm)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if zygote_path is not None:
         from .sandbox.process import Zygote, ZygoteError
@@ -292,8 +313,8 @@ def _worker_init(zygote_path: str | None) -> None:
 
 def _warm_modules(course: Course, assignment: Assignment) -> tuple[list[str], list[str]]:
     """What the fork server imports: what the student notebook imports when it runs
-    (before serving), and inside its functions, such as a data loader's
-    ``sklearn.datasets`` (while idle)."""
+    (before serving), and what it imports inside functions, such as a data loader's
+    ``sklearn.datasets`` (once the reference is seen to need it)."""
     from .notebooks import build_notebooks
 
     try:
@@ -376,7 +397,7 @@ def grade_class(
             # One fork server for all workers: it imports torch and the notebook's modules
             # while the workers start, and its imports are paid once.
             now, later = _warm_modules(course, assignment)
-            server = ZygoteServer(warm=now, warm_later=later, forbidden=assignment.forbidden_apis)
+            server = ZygoteServer(warm=now, may_warm=later, forbidden=assignment.forbidden_apis)
         with contextlib.ExitStack() as stack:
             if server is not None:
                 stack.callback(server.close)
@@ -385,7 +406,10 @@ def grade_class(
                     max_workers=jobs,
                     mp_context=ctx,
                     initializer=_worker_init,
-                    initargs=(server.path if server is not None else None,),
+                    initargs=(
+                        server.path if server is not None else None,
+                        later if server is not None else [],
+                    ),
                 )
             )
             futures = {
@@ -414,8 +438,9 @@ def grade_class(
                 _write_text_atomic(out / "feedback" / f"{s.id}.md", feedback_markdown(results))
                 report.graded += 1
                 progress.step(s.id, f"{results.get('score', 0):g}")
-        write_grades_csv(assignment, students, out)
-        write_summary_png(assignment, students, out)
+            pool.shutdown(wait=False)  # the workers wind down while the summaries are written
+            write_grades_csv(assignment, students, out)
+            write_summary_png(assignment, students, out)
     report.seconds = time.monotonic() - started
     return report
 

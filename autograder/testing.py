@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 import torch
 
+from . import probe_helpers
 from .compare import Tolerance, compare
 from .wire import decode, encode
 
@@ -145,9 +146,7 @@ def seeded(seed: int) -> Iterator[None]:
     py_state, np_state = random.getstate(), np.random.get_state()
     try:
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            random.seed(seed)
-            np.random.seed(seed % (2**32))
+            probe_helpers.seed_all(seed)
             yield
     finally:
         random.setstate(py_state)

@@ -336,3 +336,40 @@ def test_a_daemon_started_by_one_call_is_dead_before_the_next(use_zygote):
         sandbox.release()
         if z is not None:
             z.close()
+
+
+def test_one_shared_fork_server_serves_several_clients_and_its_loss_is_survived():
+    from autograder.sandbox import Sandbox, SandboxConfig
+    from autograder.sandbox.process import Zygote, ZygoteServer
+
+    server = ZygoteServer(warm=["colorsys"], may_warm=["tabnanny"])
+    clients = [Zygote.connect(server.path), Zygote.connect(server.path)]
+    assert clients[0].warm(["tabnanny", "this"]) == ["tabnanny"]  # only what it may
+    cells = [(0, "def f(x):\n    return x + 1\n")]
+    probe = {"name": "p", "source": "def p(ns, x):\n    return ns.f(x)\n"}
+    try:
+        for i, client in enumerate(clients):
+            sandbox = Sandbox(cells, [], SandboxConfig(zygote=client))
+            try:
+                assert sandbox.start().ok
+                assert isinstance(sandbox.proc.pid, int)
+                assert sandbox.call("q1", [], probe, [i], 0, 30).value == i + 1
+                loaded = {
+                    "name": "m",
+                    "source": "def m(ns):\n    import sys\n    return sorted(sys.modules)\n",
+                }
+                assert "tabnanny" in sandbox.call("q1", [], loaded, [], 0, 30).value
+            finally:
+                sandbox.release()
+        server.close()  # the server dies: the next sandbox is spawned directly
+        sandbox = Sandbox(cells, [], SandboxConfig(zygote=clients[0]))
+        try:
+            assert sandbox.start().ok
+            assert sandbox.cfg.zygote is None
+            assert sandbox.call("q1", [], probe, [41], 0, 30).value == 42
+        finally:
+            sandbox.release()
+    finally:
+        for client in clients:
+            client.close()
+        server.close()

@@ -148,11 +148,7 @@ def _compile_probe(spec: dict, cache: dict):
 
 def _call(req: dict, ns: Namespace, traps, cache: dict) -> bytes:
     """Run one probe call; the reply, encoded for the wire."""
-    import random
-
-    import numpy as np
-    import torch
-
+    from autograder import probe_helpers
     from autograder.wire import encode, frame
 
     from .traps import ForbiddenAPIError
@@ -160,9 +156,7 @@ def _call(req: dict, ns: Namespace, traps, cache: dict) -> bytes:
     reply = {"id": req["id"]}
     main_pid = os.getpid()
     probe = _compile_probe(req["probe"], cache)
-    torch.manual_seed(req["seed"])
-    random.seed(req["seed"])
-    np.random.seed(req["seed"] % (2**32))
+    probe_helpers.seed_all(req["seed"])
     traps.enter(req["question"], list(req["forbidden"]))
     started = time.perf_counter()
     try:
@@ -246,7 +240,13 @@ def main(argv: list[str]) -> int:
             return 0
         if req.get("op") == "exit":
             return 0
-        write_frame(reply_fd, _call(req, ns, traps, cache))
+        reply = _call(req, ns, traps, cache)
+        try:  # what the student printed, for the output tail the parent reads
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except Exception:
+            pass
+        write_frame(reply_fd, reply)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import os
 import pwd
 import re
 import resource
+import select
 import shutil
 import signal
 import subprocess
@@ -158,6 +159,15 @@ def pids_of_uid(uid: int) -> list[int]:
     return found
 
 
+def _newest_pid() -> int | None:
+    """The pid most recently handed out on this machine (from /proc/loadavg)."""
+    try:
+        with open("/proc/loadavg", "rb") as fh:
+            return int(fh.read().split()[-1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def is_sandbox_uid(uid: int) -> bool:
     return SLOT_UID_BASE <= uid < SLOT_UID_BASE + SLOT_COUNT
 
@@ -269,11 +279,25 @@ class ZygoteChild:
 
     def wait(self, timeout: float | None = None) -> int:
         deadline = None if timeout is None else time.monotonic() + timeout
+        if self.poll() is None:
+            self._sleep_until_exit(timeout)
         while self.poll() is None:
             if deadline is not None and time.monotonic() > deadline:
                 raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout)
             time.sleep(0.005)
         return self.returncode
+
+    def _sleep_until_exit(self, timeout: float | None) -> None:
+        """Block until the child exits (a pidfd turns readable), or the timeout; the
+        zygote, its parent, then reaps it. Without pidfds, the caller polls."""
+        try:
+            fd = os.pidfd_open(self.pid)
+        except (AttributeError, OSError):
+            return
+        try:
+            select.select([fd], [], [], timeout)
+        finally:
+            os.close(fd)
 
 
 class ZygoteError(RuntimeError):
@@ -288,14 +312,14 @@ def _start_zygote(
     fd: int,
     warm: Sequence[str],
     forbidden: Sequence[str] | None,
-    warm_later: Sequence[str] = (),
+    may_warm: Sequence[str] = (),
 ) -> subprocess.Popen:
     """Run ``zygote.py`` on socket ``fd`` (a connected or a listening one)."""
     import json
 
     config = {
         "warm": [name for name in warm if _MODULE_NAME.fullmatch(name)],
-        "warm_later": [name for name in warm_later if _MODULE_NAME.fullmatch(name)],
+        "may_warm": [name for name in may_warm if _MODULE_NAME.fullmatch(name)],
         "forbidden": None if forbidden is None else sorted(set(forbidden)),
     }
     return subprocess.Popen(
@@ -320,10 +344,9 @@ class ZygoteServer:
         python: str = sys.executable,
         warm: Sequence[str] = (),
         forbidden: Sequence[str] | None = None,
-        warm_later: Sequence[str] = (),
+        may_warm: Sequence[str] = (),
     ) -> None:
-        """``warm``, ``forbidden``: as for ``Zygote``; ``warm_later``: modules imported
-        while the server is idle (serving starts without them)."""
+        """``warm``, ``forbidden``, ``may_warm``: as for ``Zygote``."""
         import socket
 
         self.folder = tempfile.mkdtemp(prefix="autograde-zygote-")  # mode 700
@@ -332,7 +355,7 @@ class ZygoteServer:
         try:
             listener.bind(self.path)
             listener.listen(64)
-            self.proc = _start_zygote(python, listener.fileno(), warm, forbidden, warm_later)
+            self.proc = _start_zygote(python, listener.fileno(), warm, forbidden, may_warm)
         finally:
             listener.close()
 
@@ -354,14 +377,14 @@ class Zygote:
         python: str = sys.executable,
         warm: Sequence[str] = (),
         forbidden: Sequence[str] | None = None,
-        warm_later: Sequence[str] = (),
+        may_warm: Sequence[str] = (),
         *,
         _sock: Any = None,
     ) -> None:
         """Before forking, the server imports ``warm`` (the modules the assignment's
         notebook imports) and installs the traps for ``forbidden`` (the assignment's
-        forbidden APIs), so that no child pays for them; ``warm_later`` it imports while
-        idle."""
+        forbidden APIs), so that no child pays for them. ``may_warm`` lists the modules
+        that ``warm`` may ask for later."""
         import socket
 
         self._pending: list[ZygoteChild] = []
@@ -371,7 +394,7 @@ class Zygote:
             return
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            self.proc = _start_zygote(python, theirs.fileno(), warm, forbidden, warm_later)
+            self.proc = _start_zygote(python, theirs.fileno(), warm, forbidden, may_warm)
         finally:
             theirs.close()
         self.sock = ours
@@ -418,6 +441,14 @@ class Zygote:
         child = ZygoteChild(self)
         self._pending.append(child)
         return child
+
+    def warm(self, modules: Sequence[str]) -> list[str]:
+        """Ask the server to import ``modules`` (those of its ``may_warm`` list) so that
+        children forked from now on have them; returns the ones it accepted."""
+        while self._pending:
+            self.read_pending()
+        self._send({"op": "warm", "modules": list(modules)})
+        return list(self._receive().get("warmed", []))
 
     def status(self, pid: int) -> int | None:
         while self._pending:
@@ -487,6 +518,9 @@ class Sandbox:
         self.report: LoadReport | None = None
         self.starts = 0
         self._next_id = 0
+        self._scanned_at_pid: int | None = None  # the newest pid when strays were last sought
+        self._req: int | None = None  # pipe ends: requests to the child, its replies
+        self._rep: int | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -509,6 +543,7 @@ class Sandbox:
         """Start a child without waiting for it (it imports torch meanwhile)."""
         self.close()
         self.starts += 1
+        self._scanned_at_pid = None
         self.workdir = tempfile.mkdtemp(prefix="autograde-sbx-")
         if self.user is not None:
             os.chown(self.workdir, self.user.uid, self.user.gid)
@@ -688,9 +723,18 @@ class Sandbox:
 
     def _kill_strays(self) -> None:
         """Kill what the student's code left running (not the child): every other process
-        of the slot uid, or without one, of the child's session."""
+        of the slot uid, or without one, of the child's session.
+
+        This runs after every call, so it first asks the kernel for the newest pid: if no
+        process (or thread) was created anywhere since the last look, there is nothing new
+        to find. Release kills everything of the uid regardless.
+        """
         if self.proc is None:
             return
+        newest = _newest_pid()
+        if newest is not None and newest == self._scanned_at_pid:
+            return
+        self._scanned_at_pid = newest
         if self.user is not None:
             # The slot uid is this sandbox's alone, so any other process of it is a stray,
             # even one that left the session. /proc/<pid> is owned by its effective uid: a
@@ -746,12 +790,8 @@ class Sandbox:
         print(f"[autograde] could not kill every process of uid {self.user.uid}", file=sys.stderr)
 
     def close(self) -> None:
-        if self.proc is not None and self.alive():
-            try:
-                write_message(self._req, {"op": "exit"})
-                self.proc.wait(timeout=1)
-            except (OSError, subprocess.TimeoutExpired, TypeError):
-                pass
+        # No goodbye: the child holds nothing worth a clean exit (it flushes its output
+        # after every call), and SIGKILL is quicker than waiting for it to exit.
         self.kill()
         self.proc = None
         if self.workdir:
@@ -793,7 +833,7 @@ class Sandbox:
         The time limit runs from the send, so work done here meanwhile (computing the
         reference's value) costs the student nothing.
         """
-        if not self.alive():
+        if self.proc is None or self._req is None:  # never started, or killed since
             failure = None
             if self.starts >= 1 and self.report is not None and not self.report.ok:
                 failure = self.report.failure or "the sandbox is not running"

@@ -10,7 +10,9 @@ child would inherit them), and runs no torch op before forking (forking after Op
 threads start can hang).
 
 ``python -m autograder.sandbox.zygote FD CONFIG``: ``FD`` is a connected or a listening
-``SOCK_SEQPACKET`` Unix socket; ``CONFIG`` is JSON ``{"warm": [...], "forbidden": [...]}``.
+``SOCK_SEQPACKET`` Unix socket; ``CONFIG`` is JSON ``{"warm": [...], "forbidden": [...],
+"may_warm": [...]}``: modules to import now, APIs to trap, and modules a client may ask
+for later (``{"op": "warm", "modules": [...]}``, answered ``{"warmed": [...]}``).
 
 Protocol, one JSON message per packet:
 ``{"op": "spawn", ...}`` with three file descriptors (request pipe, reply pipe, output
@@ -111,7 +113,7 @@ def _warm(names: list[str]) -> None:
         )
 
 
-def _serve(conn: socket.socket) -> bool:
+def _serve(conn: socket.socket, may_warm: set[str]) -> bool:
     """Answer one request on ``conn``; False when the connection is closed."""
     try:
         msg, fds, _flags, _addr = socket.recv_fds(conn, 1 << 20, 3)
@@ -133,6 +135,10 @@ def _serve(conn: socket.socket) -> bool:
         for fd in fds:
             os.close(fd)
         conn.send(json.dumps({"pid": pid}).encode())
+    elif req.get("op") == "warm":
+        wanted = [str(name) for name in req.get("modules", []) if name in may_warm]
+        _warm([name for name in wanted if name not in sys.modules])
+        conn.send(json.dumps({"warmed": wanted}).encode())
     elif req.get("op") == "wait":
         conn.send(json.dumps({"status": _status(int(req["pid"]))}).encode())
     else:
@@ -162,8 +168,8 @@ def main(argv: list[str]) -> int:
     if config.get("forbidden") is not None:
         traps.traps_for([str(name) for name in config["forbidden"]])
     # Modules a child may need only sometimes (imported inside the notebook's functions):
-    # imported one at a time while no request waits, so serving starts without them.
-    later = [str(name) for name in config.get("warm_later", [])]
+    # imported when a client asks, once it has seen the reference need them.
+    allowed = {str(name) for name in config.get("may_warm", [])}
 
     import selectors
 
@@ -173,14 +179,11 @@ def main(argv: list[str]) -> int:
     # until it is killed. A connected one (a socket pair): one client, until it hangs up.
     listening = bool(sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN))
     while True:
-        events = selector.select(timeout=0 if later else None)
-        if not events and later:
-            _warm([later.pop(0)])
-        for key, _events in events:
+        for key, _events in selector.select():
             if listening and key.fileobj is sock:
                 conn, _addr = sock.accept()
                 selector.register(conn, selectors.EVENT_READ)
-            elif not _serve(key.fileobj):
+            elif not _serve(key.fileobj, allowed):
                 if not listening:
                     return 0
                 selector.unregister(key.fileobj)

@@ -111,9 +111,7 @@ def _seeded(seed: int):
     py_state, np_state = random.getstate(), np.random.get_state()
     try:
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            random.seed(seed)
-            np.random.seed(seed % (2**32))
+            probe_helpers.seed_all(seed)
             yield
     finally:
         random.setstate(py_state)
