@@ -1,5 +1,5 @@
 """``python -m autograder`` is the ``autograde`` command."""
 
-from autograder.cli import main
+from autograder.cli import console_main
 
-raise SystemExit(main())
+console_main()

@@ -8,6 +8,8 @@ deterministic generators or fixed lecture cases) and asks ``grade`` to run probe
 - ``grade.run(probe, *args, case=...)``: the student's value alone, for property checks
   with ``grade.check(condition, case=..., message=...)``.
 - ``grade.reference(probe, *args)``: the reference's value alone.
+- ``grade.run_and_reference(probe, *args, case=...)``: both values, computed at the same
+  time (for a student-side measurement, such as a leaderboard's, that the reference checks).
 
 Each ``compare``, each ``check`` and each failed ``run`` is one *case*; a test earns its
 share of the question's points in proportion to the cases it passed.
@@ -295,6 +297,20 @@ class Grade:
             self._record_failure(case, outcome)
             return None
         return outcome.value
+
+    def run_and_reference(
+        self, probe_: Probe, *args: Any, case: str, allow: tuple[str, ...] = ()
+    ) -> tuple[Any, Any]:
+        """The student's value and the reference's, computed at the same time under one
+        seed; the student's is ``None`` after recording a failed case."""
+        seed = self._seed()
+        student = self._start_student(probe_, args, allow, seed)
+        expected = self._reference(probe_, args, seed)
+        outcome = student()
+        if not outcome.ok:
+            self._record_failure(case, outcome)
+            return None, expected
+        return outcome.value, expected
 
     def reference(self, probe_: Probe, *args: Any) -> Any:
         """The reference's value (computed here, never sent to the sandbox)."""

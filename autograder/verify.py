@@ -73,6 +73,14 @@ def verify_build(course: Course, result: BuildResult, execute: bool = True) -> V
     leaks = find_leaks(read_zip(result.student_zip), reference_source)
     if leaks:
         v.problems.append("student zip leaks solution lines: " + "; ".join(leaks[:5]))
+    from .sandbox.traps import unresolvable
+
+    typos = unresolvable(a.forbidden_apis)
+    if typos:
+        v.problems.append(
+            "assignment.toml forbids names that do not exist (typos? nothing would be "
+            "refused): " + ", ".join(typos)
+        )
 
     started = time.monotonic()
     full = _grade_file(course, result, result.instructor_notebook)

@@ -146,6 +146,24 @@ def sample_space(
 # ------------------------------------------------------------------------------ q4
 
 
+def _bundled_table(filename: str, header_lines: int = 0) -> tuple[Tensor, Tensor]:
+    """``(X, y)`` from a table scikit-learn ships in ``sklearn/datasets/data/`` (features,
+    then the label in the last column), as float64 and int64 tensors: the same values as
+    its ``load_digits`` / ``load_breast_cancer``, read without importing scikit-learn,
+    which costs about a second."""
+    import importlib.util
+    import os
+
+    import numpy as np
+
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("scikit-learn is needed for its bundled data: pip install scikit-learn")
+    path = os.path.join(spec.submodule_search_locations[0], "datasets", "data", filename)
+    table = torch.from_numpy(np.loadtxt(path, delimiter=",", skiprows=header_lines))
+    return table[:, :-1].clone(), table[:, -1].to(torch.int64)
+
+
 def make_workload(name: str, seed: int = 0, device: str | torch.device = "cpu") -> dict:
     """A small benchmark workload from scikit-learn's bundled data (nothing is downloaded).
 
@@ -159,19 +177,15 @@ def make_workload(name: str, seed: int = 0, device: str | torch.device = "cpu") 
     ``X_val``, int64 ``y_train``, ``y_val`` (on ``device``), and ``"model"``,
     ``"n_classes"``, ``"hidden"``, ``"batch_size"`` (32), ``"target_acc"``.
     """
-    from sklearn.datasets import load_breast_cancer, load_digits
-
     if name == "breast_cancer":
-        X, y = load_breast_cancer(return_X_y=True)
+        X, y = _bundled_table("breast_cancer.csv", header_lines=1)
         model, n_classes = "logreg", 2
     elif name == "digits":
-        X, y = load_digits(return_X_y=True)
+        X, y = _bundled_table("digits.csv.gz")
         X = X / 16.0
         model, n_classes = "mlp", 10
     else:
         raise ValueError(f"unknown workload {name!r}")
-    X = torch.tensor(X, dtype=torch.float64)
-    y = torch.tensor(y, dtype=torch.int64)
     perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
     n_train = int(0.8 * len(y))
     tr, va = perm[:n_train], perm[n_train:]

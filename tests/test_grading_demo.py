@@ -373,3 +373,38 @@ def test_one_shared_fork_server_serves_several_clients_and_its_loss_is_survived(
         for client in clients:
             client.close()
         server.close()
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        "from tabnanny import check\n\ndef use():\n    return check('/no/such/file')\n",
+        "import sys\n\ndef use():\n    import tabnanny\n    return tabnanny.check('/no/such/file')\n"
+        "\ndef imported():\n    return 'tabnanny' in sys.modules\n",
+    ],
+    ids=["imported by the notebook", "imported inside the function"],
+)
+def test_a_module_not_yet_imported_is_trapped_when_it_is(cells):
+    from autograder.sandbox import Sandbox, SandboxConfig
+
+    sandbox = Sandbox([(0, cells)], ["tabnanny.*"], SandboxConfig())
+    probe = {"name": "p", "source": "def p(ns):\n    return ns.use()\n"}
+    try:
+        assert sandbox.start().ok
+        if "imported()" in cells:  # forbidding a module does not import it
+            check = {"name": "i", "source": "def i(ns):\n    return ns.imported()\n"}
+            assert sandbox.call("q2", [], check, [], 0, 30).value is False
+        allowed = sandbox.call("q2", [], probe, [], 0, 30)
+        assert allowed.status == "ok", allowed
+        refused = sandbox.call("q1", ["tabnanny.*"], probe, [], 0, 30)
+        assert refused.status == "error" and refused.kind == "forbidden", refused
+        assert "tabnanny" in refused.message
+    finally:
+        sandbox.release()
+
+
+def test_forbidden_names_that_name_nothing_are_found():
+    from autograder.sandbox.traps import unresolvable
+
+    names = ["torch.optim.Adamm", "no_such_package.sub.*", "torch.func.*", "torch.optim.Adam"]
+    assert unresolvable(names) == ["torch.optim.Adamm", "no_such_package.sub.*"]

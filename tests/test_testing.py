@@ -100,3 +100,23 @@ def test_sandboxed_random_code_matches_the_reference_under_the_shared_seed():
         assert roundtrip(got)["torch"].shape == (4,)
     finally:
         sandbox.release()
+
+
+def test_run_and_reference_overlaps_and_records_a_failure_only():
+    events: list[str] = []
+
+    def noise(n):
+        events.append("reference computed")
+        return _noise(n)
+
+    ref, student = types.SimpleNamespace(noise=noise), types.SimpleNamespace(noise=_noise)
+    grade = Grade("q1", "test_q1_draws", (), ref, _OrderBackend(events, student), "salt")
+    mine, expected = grade.run_and_reference(draws, 3, case="both")
+    assert events == ["student started", "reference computed", "student collected"]
+    assert torch.equal(mine["torch"], expected["torch"]) and grade.records == []
+
+    broken = types.SimpleNamespace()  # no noise(): the student's side fails
+    grade = Grade("q1", "test_q1_draws", (), ref, ReferenceBackend(broken), "salt")
+    mine, expected = grade.run_and_reference(draws, 3, case="missing")
+    assert mine is None and expected["torch"].shape == (3,)
+    assert [r.case for r in grade.records] == ["missing"] and not grade.records[0].passed

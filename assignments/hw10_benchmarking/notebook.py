@@ -109,7 +109,7 @@ plt.show()
 # search, and a comparison of protocols. Every random draw is pinned in the docstrings.
 
 # %%
-#| include: make_workload, DEFAULTS, make_optimizer, init_params, forward
+#| include: _bundled_table, make_workload, DEFAULTS, make_optimizer, init_params, forward
 
 # %%
 #| include: run_trial, random_search, protocol_comparison

@@ -1,9 +1,10 @@
 """Runtime traps for forbidden APIs, installed in the sandbox child.
 
 Before the student's code is loaded, every callable any question forbids is replaced,
-wherever a loaded module exposes it, by a trap that consults the question whose probe is
-running: outside that question it forwards to the original; inside, it records the
-violation and raises ``ForbiddenAPIError`` naming the call. Because the traps are in
+wherever a loaded module exposes it (or, for a module not imported yet, as soon as it is
+imported), by a trap that consults the question whose probe is running: outside that
+question it forwards to the original; inside, it records the violation and raises
+``ForbiddenAPIError`` naming the call. Because the traps are in
 place before the student's imports run, ``from torch.autograd import grad``, aliases,
 ``getattr(torch.autograd, "grad")`` and ``importlib.import_module`` all reach a trap.
 
@@ -16,11 +17,12 @@ indirection for staff review (see docs/security.md).
 from __future__ import annotations
 
 import importlib
+import importlib.abc
 import inspect
 import sys
 from typing import Any
 
-__all__ = ["ForbiddenAPIError", "TrapState", "install_traps", "traps_for"]
+__all__ = ["ForbiddenAPIError", "TrapState", "install_traps", "traps_for", "unresolvable"]
 
 
 class ForbiddenAPIError(RuntimeError):
@@ -34,7 +36,6 @@ class TrapState:
         self.question: str | None = None
         self.active: frozenset[str] = frozenset()
         self.violations: list[str] = []
-        self.unknown: list[str] = []
 
     def enter(self, question: str, forbidden: list[str]) -> None:
         self.question, self.active, self.violations = question, frozenset(forbidden), []
@@ -44,12 +45,12 @@ class TrapState:
 
 
 def _resolve(dotted: str) -> tuple[Any, str, Any]:
-    """``"torch.autograd.grad"`` -> (owner object, attribute name, current value)."""
+    """``"torch.autograd.grad"`` -> (owner object, attribute name, current value), from
+    modules already imported: nothing is imported here."""
     parts = dotted.split(".")
     for cut in range(len(parts) - 1, 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:cut]))
-        except ImportError:
+        obj = sys.modules.get(".".join(parts[:cut]))
+        if obj is None:
             continue
         for attr in parts[cut:-1]:
             obj = getattr(obj, attr)
@@ -106,7 +107,9 @@ def _expand(name: str) -> list[str]:
     """
     if not name.endswith(".*"):
         return [name]
-    module = importlib.import_module(name[:-2])
+    module = sys.modules.get(name[:-2])
+    if module is None:
+        raise LookupError(name)  # not imported (yet)
     public = getattr(module, "__all__", None) or [a for a in dir(module) if not a.startswith("_")]
     out = []
     for attr in public:
@@ -132,37 +135,96 @@ def traps_for(names: list[str]) -> TrapState:
     return _STATE
 
 
-def install_traps(names: list[str], state: TrapState) -> dict[str, list[str]]:
-    """Replace each forbidden callable by a trap; returns the trap names per entry.
+def install_traps(names: list[str], state: TrapState) -> None:
+    """Replace each forbidden callable by a trap.
 
     The trap is keyed by the name as written in ``assignment.toml``; a ``module.*`` entry
     keys each of its members by the entry itself, so forbidding ``torch.func.*`` for a
-    question activates all of them.
+    question activates all of them. An entry whose module is not imported yet is trapped
+    when it is: importing a package only to forbid part of it (``scipy.stats.qmc.*`` costs
+    half a second) would slow down every submission that never touches it.
     """
-    groups: dict[str, list[str]] = {}
     for entry in names:
+        if not _install(entry, state):
+            _PENDING[entry] = state
+    if _PENDING and _HOOK not in sys.meta_path:
+        sys.meta_path.insert(0, _HOOK)
+
+
+def _install(entry: str, state: TrapState) -> bool:
+    """Trap ``entry`` if what it names is imported; False if not (yet)."""
+    try:
+        members = [(member, *_resolve(member)) for member in _expand(entry)]
+    except (LookupError, AttributeError):
+        return False
+    for _member, owner, attr, original in members:
+        trap = _make_trap(entry, original, state)
+        setattr(owner, attr, trap)
+        # Re-exports: torch.optim.Adam is also torch.optim.adam.Adam.
+        for mod in list(sys.modules.values()):
+            mod_name = getattr(mod, "__name__", "") or ""
+            if not mod_name.startswith("torch"):
+                continue
+            try:
+                if getattr(mod, attr, None) is original:
+                    setattr(mod, attr, trap)
+            except Exception:
+                continue
+    return True
+
+
+_PENDING: dict[str, TrapState] = {}  # entries whose modules are not imported yet
+
+
+class _TrapOnImport(importlib.abc.MetaPathFinder):
+    """First on ``sys.meta_path`` while entries are pending: when a module that a pending
+    entry may live in has been executed, the entries that now resolve are trapped (before
+    the importing code sees the module, so ``from m import f`` gets the trap)."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if not any(e == fullname or e.startswith(fullname + ".") for e in _PENDING):
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        loader = spec.loader
+        if loader is not None and hasattr(loader, "exec_module"):
+            run = loader.exec_module
+
+            def exec_module(module: Any) -> None:
+                run(module)
+                for entry, state in list(_PENDING.items()):
+                    if _install(entry, state):
+                        del _PENDING[entry]
+
+            loader.exec_module = exec_module
+        return spec
+
+
+_HOOK = _TrapOnImport()
+
+
+def unresolvable(names: list[str]) -> list[str]:
+    """Entries of a forbidden list that name nothing (typos): for checking an assignment
+    on the trusted side, where importing their modules costs nothing that matters."""
+    bad = []
+    for entry in names:
+        parts = entry.removesuffix(".*").split(".")
+        for cut in range(len(parts), 0, -1):
+            try:
+                importlib.import_module(".".join(parts[:cut]))
+                break
+            except ImportError:
+                continue
         try:
             members = _expand(entry)
-        except ImportError:
-            state.unknown.append(entry)
-            continue
-        groups[entry] = members
-        for member in members:
-            try:
-                owner, attr, original = _resolve(member)
-            except (LookupError, AttributeError):
-                state.unknown.append(member)
-                continue
-            trap = _make_trap(entry, original, state)
-            setattr(owner, attr, trap)
-            # Re-exports: torch.optim.Adam is also torch.optim.adam.Adam.
-            for mod in list(sys.modules.values()):
-                mod_name = getattr(mod, "__name__", "") or ""
-                if not mod_name.startswith("torch"):
-                    continue
-                try:
-                    if getattr(mod, attr, None) is original:
-                        setattr(mod, attr, trap)
-                except Exception:
-                    continue
-    return groups
+            for member in members:
+                _resolve(member)
+        except (LookupError, AttributeError):
+            bad.append(entry)
+    return bad

@@ -177,3 +177,24 @@ def test_leaderboard_config_reaches_target():
     hp = {k: v for k, v in cfg.items() if k != "optimizer"}
     r = ref.run_trial(cfg["optimizer"], hp, ref.make_workload("digits"), 1500, 25, 0)
     assert r["steps_to_target"] <= 1500
+
+
+@pytest.mark.parametrize("name", ["breast_cancer", "digits"])
+def test_workload_data_equal_scikit_learns_loaders(name):
+    from sklearn.datasets import load_breast_cancer, load_digits
+
+    X, y = (load_breast_cancer if name == "breast_cancer" else load_digits)(return_X_y=True)
+    X = torch.tensor(X, dtype=torch.float64)
+    y = torch.tensor(y, dtype=torch.int64)
+    if name == "digits":
+        X = X / 16.0
+    perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(3))
+    tr, va = perm[: int(0.8 * len(y))], perm[int(0.8 * len(y)) :]
+    Xtr, Xva = X[tr], X[va]
+    if name == "breast_cancer":
+        mu, sd = Xtr.mean(0), Xtr.std(0)
+        Xtr, Xva = (Xtr - mu) / sd, (Xva - mu) / sd
+    wl = ref.make_workload(name, seed=3)
+    assert torch.equal(wl["X_train"], Xtr) and torch.equal(wl["X_val"], Xva)
+    assert torch.equal(wl["y_train"], y[tr]) and torch.equal(wl["y_val"], y[va])
+    assert wl["y_train"].dtype == torch.int64 and wl["X_train"].dtype == torch.float64

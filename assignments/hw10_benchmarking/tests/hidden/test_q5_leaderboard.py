@@ -54,15 +54,16 @@ def test_q5_leaderboard(grade):
     if problem:  # an invalid configuration scores 0, with the reason
         grade.check(False, case=case, message=f"invalid configuration: {problem}")
         return
-    # graded on the trusted side with the reference's run_trial: deterministic, no timing
-    ref_steps = grade.reference(steps_to_target, cfg)
+    # graded on the trusted side with the reference's run_trial: deterministic, no timing;
+    # the leaderboard value is measured on the student's side (meanwhile) and scores nothing
+    mine, ref_steps = grade.run_and_reference(
+        steps_to_target, cfg, case="your run_trial runs your configuration"
+    )
     grade.check(
         ref_steps <= 1500,
         case=case,
         message="with this configuration the digits MLP does not reach 95 % validation "
         "accuracy within 1500 steps (reference training loop); try another lr",
     )
-    # the leaderboard value is measured on the student's side and scores nothing
-    mine = grade.run(steps_to_target, cfg, case="your run_trial runs your configuration")
     if mine is not None:
         grade.leaderboard("time to result (steps)", mine, order="asc")
