@@ -95,9 +95,22 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _launch_early(course, assignment, path: Path):
-    """Start the sandbox child before this process imports torch, so the two imports overlap
-    (about a second of a single run). None if the file is unreadable: grade_file says why."""
+def _fork_server():
+    """A fork server copied from this process once torch is imported and before the
+    assignment (its salt), the reference or the tests are read: the sandbox child starts
+    without importing torch again. None where forking is not possible."""
+    from .sandbox.process import Zygote
+
+    try:
+        return Zygote.fork_here()
+    except OSError as exc:
+        print(f"[autograde] no fork server ({exc}); spawning the sandbox", file=sys.stderr)
+        return None
+
+
+def _launch_early(course, assignment, path: Path, zygote):
+    """Start the sandbox child before this process loads the reference, so the two
+    overlap. None if the file is unreadable: grade_file says why."""
     from .submission import SubmissionError, read_submission
 
     try:
@@ -106,21 +119,26 @@ def _launch_early(course, assignment, path: Path):
         return None
     from .sandbox.process import sandbox_for
 
-    sandbox = sandbox_for(course, assignment, cells)
+    sandbox = sandbox_for(course, assignment, cells, zygote=zygote)
     sandbox.launch()
     return sandbox
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     course = find_course(args.course)
-    a = course.assignment(args.assignment)
     started = time.monotonic()
-    sandbox = _launch_early(course, a, Path(args.notebook))
-    from .pipeline import grade_file  # imports torch, while the sandbox child does too
-    from .results import feedback_markdown
+    zygote = _fork_server()  # first: nothing secret has been read yet
+    try:
+        a = course.assignment(args.assignment)
+        sandbox = _launch_early(course, a, Path(args.notebook), zygote)
+        from .pipeline import grade_file
+        from .results import feedback_markdown
 
-    with contextlib.redirect_stdout(sys.stderr):
-        graded = grade_file(course, a, Path(args.notebook), sandbox=sandbox)
+        with contextlib.redirect_stdout(sys.stderr):
+            graded = grade_file(course, a, Path(args.notebook), sandbox=sandbox)
+    finally:
+        if zygote is not None:
+            zygote.close()
     results = graded.results
     code = 2 if graded.grader_fault else 0
     if code:
@@ -187,8 +205,13 @@ def _cmd_gradescope(args: argparse.Namespace) -> int:
 
     root = Path(args.root)
     course = find_course(args.course or root / "source")
-    with contextlib.redirect_stdout(sys.stderr):
-        return run_gradescope(root, course, args.assignment)
+    zygote = _fork_server()  # before the assignment, its reference and tests are read
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            return run_gradescope(root, course, args.assignment, zygote=zygote)
+    finally:
+        if zygote is not None:
+            zygote.close()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,6 +15,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 from .course import Course
 from .pipeline import grade_file
@@ -24,8 +25,11 @@ from .submission import SubmissionError, find_submission
 __all__ = ["run_gradescope"]
 
 
-def run_gradescope(root: Path, course: Course, assignment_name: str | None = None) -> int:
-    """Grade ``root/submission`` and write ``root/results/results.json``; returns an exit code."""
+def run_gradescope(
+    root: Path, course: Course, assignment_name: str | None = None, zygote: Any = None
+) -> int:
+    """Grade ``root/submission`` and write ``root/results/results.json``; returns an exit
+    code. ``zygote``: a fork server to start the sandbox from (see ``cli._fork_server``)."""
     started = time.monotonic()
     results_path = root / "results" / "results.json"
     assignment = None
@@ -48,7 +52,11 @@ def run_gradescope(root: Path, course: Course, assignment_name: str | None = Non
             )
             return 0
         graded = grade_file(
-            course, assignment, path, hide=(str(results_path.parent), str(root / "source"))
+            course,
+            assignment,
+            path,
+            hide=(str(results_path.parent), str(root / "source")),
+            zygote=zygote,
         )
         write_json_atomic(results_path, graded.results)
         if graded.grader_fault:

@@ -408,3 +408,32 @@ def test_forbidden_names_that_name_nothing_are_found():
 
     names = ["torch.optim.Adamm", "no_such_package.sub.*", "torch.func.*", "torch.optim.Adam"]
     assert unresolvable(names) == ["torch.optim.Adamm", "no_such_package.sub.*"]
+
+
+def test_autograde_run_forks_its_sandbox_and_keeps_it_isolated(demo_course, tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "sub.py"
+    path.write_text(GOOD)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "--course",
+            str(demo_course.root),
+            "run",
+            "hw99",
+            str(path),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(proc.stdout)  # stdout carries the JSON only
+    assert results["score"] == 100
+    if os.geteuid() == 0:
+        assert all(results["extra_data"]["isolation"].values()), results["extra_data"]

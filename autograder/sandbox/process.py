@@ -300,6 +300,32 @@ class ZygoteChild:
             os.close(fd)
 
 
+class _ForkedServer:
+    """``Popen``'s ``wait`` and ``kill`` for a fork server forked from this process."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.returncode = pid, None
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.returncode is None:
+            done, status = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                self.returncode = os.waitstatus_to_exitcode(status)
+            elif deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout)
+            else:
+                time.sleep(0.005)
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
 class ZygoteError(RuntimeError):
     """The fork server is gone or answered nonsense; spawn children directly instead."""
 
@@ -388,7 +414,7 @@ class Zygote:
         import socket
 
         self._pending: list[ZygoteChild] = []
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen | _ForkedServer | None = None
         if _sock is not None:
             self.sock = _sock
             return
@@ -398,6 +424,43 @@ class Zygote:
         finally:
             theirs.close()
         self.sock = ours
+
+    @classmethod
+    def fork_here(cls) -> Zygote:
+        """A fork server forked from this process, for grading one submission quickly.
+
+        Call it early, once torch is imported and before anything secret is read (the
+        assignment's salt, the reference, the hidden tests): the server, and every child
+        it forks, is a copy of this process as it is now. The sandbox child then starts
+        without importing torch again (over a second of a single run).
+        """
+        import socket
+
+        import torch  # noqa: F401 - imported before forking, so that both sides share it
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the server; it never returns
+            code = 1
+            try:
+                ours.close()
+                _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+                devnull = os.open(os.devnull, os.O_RDWR)
+                os.dup2(devnull, 0)  # not the caller's stdin, nor its stdout (the JSON)
+                os.dup2(devnull, 1)
+                os.environ.clear()
+                os.environ.update(sandbox_env(threads=1))
+                from . import zygote
+
+                code = zygote.serve(theirs, {})
+            finally:
+                os._exit(code)
+        theirs.close()
+        server = cls(_sock=ours)
+        server.proc = _ForkedServer(pid)
+        return server
 
     @classmethod
     def connect(cls, path: str) -> Zygote:
@@ -513,7 +576,7 @@ class Sandbox:
     ) -> None:
         self.cells, self.forbidden, self.cfg = cells, sorted(set(forbidden)), cfg
         self.user = acquire_identity(cfg.user)
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen | _ForkedServer | None = None
         self.workdir: str | None = None
         self.report: LoadReport | None = None
         self.starts = 0

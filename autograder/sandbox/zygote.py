@@ -148,9 +148,8 @@ def _serve(conn: socket.socket, may_warm: set[str]) -> bool:
     return True
 
 
-def main(argv: list[str]) -> int:
-    sock = socket.socket(fileno=int(argv[1]))
-    # What every sandbox child needs, imported once. No torch op runs here.
+def _import_runtime() -> None:
+    """What every sandbox child needs, imported once. No torch op runs here."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     import matplotlib
 
@@ -163,8 +162,13 @@ def main(argv: list[str]) -> int:
 
     from . import channel, child, traps  # noqa: F401
 
-    config = json.loads(argv[2]) if len(argv) > 2 else {}
-    _warm([*ALWAYS_WARM, *[str(name) for name in config.get("warm", [])]])
+
+def serve(sock: socket.socket, config: dict) -> int:
+    """Import and trap what ``config`` says, then answer requests on ``sock``."""
+    from . import traps
+
+    _import_runtime()
+    _warm([str(name) for name in config.get("warm", [])])
     if config.get("forbidden") is not None:
         traps.traps_for([str(name) for name in config["forbidden"]])
     # Modules a child may need only sometimes (imported inside the notebook's functions):
@@ -188,6 +192,13 @@ def main(argv: list[str]) -> int:
                     return 0
                 selector.unregister(key.fileobj)
                 key.fileobj.close()
+
+
+def main(argv: list[str]) -> int:
+    sock = socket.socket(fileno=int(argv[1]))
+    config = json.loads(argv[2]) if len(argv) > 2 else {}
+    config["warm"] = [*ALWAYS_WARM, *config.get("warm", [])]
+    return serve(sock, config)
 
 
 if __name__ == "__main__":
