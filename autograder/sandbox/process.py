@@ -800,9 +800,10 @@ class Sandbox:
         self._scanned_at_pid = newest
         if self.user is not None:
             # The slot uid is this sandbox's alone, so any other process of it is a stray,
-            # even one that left the session. /proc/<pid> is owned by its effective uid: a
-            # stat per process, cheaper than reading each one's stat file (this runs after
-            # every call).
+            # even one that left the session. /proc/<pid> of a dumpable process is owned
+            # by its uid: a stat per process, cheaper than reading each one's stat file
+            # (this runs after every call). A process that makes itself non-dumpable
+            # escapes this courtesy kill, not the one at release (real uids, from status).
             with os.scandir("/proc") as entries:
                 for entry in entries:
                     if not entry.name.isdigit() or int(entry.name) == self.proc.pid:
