@@ -281,7 +281,7 @@ def test_the_zygote_pre_imports_what_it_is_told_and_children_inherit_it():
 
 
 def test_notebook_imports_finds_imports_in_functions_and_skips_magics():
-    from autograder.batch import notebook_imports
+    from autograder.warmup import notebook_imports
 
     cells = [
         "%matplotlib inline",
