@@ -5,9 +5,11 @@ Keep this module small and free of anything secret: it is importable by student 
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["figure_data", "seed_all"]
+__all__ = ["figure_data", "seed_all", "seeded"]
 
 
 def figure_data(fig: Any) -> dict:
@@ -62,3 +64,22 @@ def seed_all(seed: int) -> None:
         torch.cuda.manual_seed_all(seed)
     random.seed(seed)
     np.random.seed(seed % (2**32))
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Run the block under ``seed_all(seed)``; torch's, ``random``'s and numpy's global
+    states are restored afterwards (the caller's notebook or process is left as it was)."""
+    import random
+
+    import numpy as np
+    import torch
+
+    py_state, np_state = random.getstate(), np.random.get_state()
+    try:
+        with torch.random.fork_rng(devices=[]):
+            seed_all(seed)
+            yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)

@@ -17,7 +17,6 @@ share of the question's points in proportion to the cases it passed.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import inspect
 import math
@@ -138,21 +137,7 @@ class StudentBackend(Protocol):
     ) -> Callable[[], StudentOutcome]: ...
 
 
-@contextlib.contextmanager
-def seeded(seed: int) -> Iterator[None]:
-    """Seed torch, ``random`` and numpy as the sandbox child does for a call; restore after."""
-    import random
-
-    import numpy as np
-
-    py_state, np_state = random.getstate(), np.random.get_state()
-    try:
-        with torch.random.fork_rng(devices=[]):
-            probe_helpers.seed_all(seed)
-            yield
-    finally:
-        random.setstate(py_state)
-        np.random.set_state(np_state)
+seeded = probe_helpers.seeded  # what the sandbox child does for a call, undone after
 
 
 # ------------------------------------------------------------------------------- grading

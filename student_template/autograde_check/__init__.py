@@ -8,12 +8,10 @@ inputs. Nothing here sends your work anywhere.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import json
 import math
 import os
-import random
 import sys
 import traceback
 from pathlib import Path
@@ -104,26 +102,13 @@ class CheckResults:
         )
 
 
-@contextlib.contextmanager
-def _seeded(seed: int):
-    """The seed the expected value was recorded under; your notebook's random state is
-    left as it was."""
-    py_state, np_state = random.getstate(), np.random.get_state()
-    try:
-        with torch.random.fork_rng(devices=[]):
-            probe_helpers.seed_all(seed)
-            yield
-    finally:
-        random.setstate(py_state)
-        np.random.set_state(np_state)
-
-
 def _run_case(q: str, item: dict, ns: _Namespace) -> tuple[str, str, bool, str]:
     case = item["case"]
     try:
         fn = _probe(item["probe"])
         args = from_text(item["args"])
-        with _seeded(int(item.get("seed", 0))):
+        # the seed the expected value was recorded under; your random state is kept
+        with probe_helpers.seeded(int(item.get("seed", 0))):
             got = decode(*encode(fn(ns, *args)))
     except NotImplementedError as exc:
         return q, case, False, f"not implemented yet ({exc})"
