@@ -274,7 +274,9 @@ def _worker_init(zygote_path: str | None, may_warm: list[str]) -> None:
             print(f"[autograde] no fork server ({exc}); spawning sandboxes", file=sys.stderr)
     import torch
 
-    torch.set_num_threads(1)
+    from .cpu_settings import grading_threads
+
+    torch.set_num_threads(grading_threads())
 
 
 class _Progress:

@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any
 
 from .course import Course
+from .cpu_settings import grading_threads
 from .sandbox import CallResult, Sandbox, SandboxConfig
 from .sandbox.process import sandbox_for
 from .spec import Assignment, Question, SpecError
@@ -189,7 +190,28 @@ def run_tests(
     backend: Any,
     deadline: float | None = None,
 ) -> list[TestResult]:
-    """Run ``tests`` with ``backend`` as the student's side; score each."""
+    """Run ``tests`` with ``backend`` as the student's side; score each.
+
+    The reference computes with the sandbox's thread count (``grading_threads``): a
+    parallel reduction rounds differently from a serial one, and the two sides must agree.
+    """
+    import torch
+
+    threads_before = torch.get_num_threads()
+    torch.set_num_threads(grading_threads())
+    try:
+        return _run_tests(assignment, tests, reference, backend, deadline)
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+def _run_tests(
+    assignment: Assignment,
+    tests: list[HiddenTest],
+    reference: Any,
+    backend: Any,
+    deadline: float | None,
+) -> list[TestResult]:
     by_question: dict[str, list[HiddenTest]] = {}
     for t in tests:
         by_question.setdefault(t.question, []).append(t)

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..cpu_settings import dispatch_env, grading_threads
 from ..wire import WireError
 from .channel import ChannelClosed, ChannelTimeout, read_message, write_message
 
@@ -65,7 +66,7 @@ class SandboxConfig:
     processes: int = 64
     output_limit: int = 16_384
     python: str = sys.executable
-    threads: int = 1
+    threads: int = field(default_factory=grading_threads)  # the trusted side uses as many
     user: str | None = None  # an account to run as; default: a free sandbox slot uid
     # Folders the child must not see (reference, hidden tests, results). When the grader
     # is root and the kernel allows it, each is covered by an empty, unreadable tmpfs in a
@@ -204,7 +205,8 @@ def _isolate_namespaces(hide: tuple[str, ...], network: bool) -> None:
 
 def sandbox_env(threads: int, workdir: str | None = None) -> dict[str, str]:
     """The whole environment of a sandbox process (and of the zygote): nothing inherited
-    but the machine's OpenBLAS quirks, which are not secrets."""
+    but the variables that choose floating-point kernels (``cpu_settings``), which are
+    not secrets and must be the same on both sides of a comparison."""
     env = {
         "PATH": "/usr/bin:/bin",
         "LANG": "C.UTF-8",
@@ -218,9 +220,7 @@ def sandbox_env(threads: int, workdir: str | None = None) -> dict[str, str]:
     }
     if workdir is not None:
         env.update(HOME=workdir, TMPDIR=workdir, MPLCONFIGDIR=workdir)
-    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        if key in os.environ:
-            env[key] = os.environ[key]
+    env.update(dispatch_env())
     return env
 
 
@@ -351,7 +351,7 @@ def _start_zygote(
     return subprocess.Popen(
         [python, "-I", "-B", "-m", "autograder.sandbox.zygote", str(fd), json.dumps(config)],
         pass_fds=(fd,),
-        env=sandbox_env(threads=1),
+        env=sandbox_env(threads=grading_threads()),
         stdin=subprocess.DEVNULL,
         preexec_fn=lambda: _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL),
     )
@@ -451,7 +451,7 @@ class Zygote:
                 os.dup2(devnull, 0)  # not the caller's stdin, nor its stdout (the JSON)
                 os.dup2(devnull, 1)
                 os.environ.clear()
-                os.environ.update(sandbox_env(threads=1))
+                os.environ.update(sandbox_env(threads=grading_threads()))
                 from . import zygote
 
                 code = zygote.serve(theirs, {})
