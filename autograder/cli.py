@@ -267,11 +267,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _sandbox_preflight(args: argparse.Namespace) -> None:
+    """Before grading anything as root: can the sandbox's uid reach the interpreter and
+    the engine? One clear line now beats a traceback per submission later."""
+    grades = args.func in (_cmd_run, _cmd_grade) or (args.func is _cmd_build and args.verify)
+    if grades and os.geteuid() == 0:
+        from .sandbox.reach import check_reachable, runtime_paths
+
+        check_reachable(runtime_paths())
+
+
 def main(argv: list[str] | None = None) -> int:
+    from .sandbox.reach import SandboxUnreachable
+
     args = build_parser().parse_args(argv)
     try:
+        _sandbox_preflight(args)
         return args.func(args)
-    except CourseError as exc:
+    except (CourseError, SandboxUnreachable) as exc:
         print(f"autograde: {exc}", file=sys.stderr)
         return 2
 

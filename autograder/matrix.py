@@ -65,7 +65,9 @@ _THREADS: dict[str, dict[str, str]] = {
 def _combine(*axes: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
     out = {}
     for combo in itertools.product(*(a.items() for a in axes)):
-        out[", ".join(name for name, _ in combo)] = {k: v for _, env in combo for k, v in env.items()}
+        out[", ".join(name for name, _ in combo)] = {
+            k: v for _, env in combo for k, v in env.items()
+        }
     return out
 
 
@@ -85,6 +87,7 @@ class Entry:
     name: str
     path: str
     expect: str  # "full", "zero" or "below full"
+    checks: str = ""  # the student bundle's folder, whose public checks a full answer passes
 
 
 def _with_cell(notebook: Path, source: str, dest: Path) -> None:
@@ -105,7 +108,7 @@ def build_class(course: Course, ids: list[str], submissions: Path, folder: Path)
         template = unpacked / f"{aid}.ipynb"
         solution = Path(built.instructor_notebook)
         entries += [
-            Entry(aid, "solution", str(solution), "full"),
+            Entry(aid, "solution", str(solution), "full", str(unpacked)),
             Entry(aid, "template", str(template), "zero"),
         ]
         for py in sorted((submissions / aid).glob("*.py")):
@@ -116,10 +119,44 @@ def build_class(course: Course, ids: list[str], submissions: Path, folder: Path)
             dest.parent.mkdir(parents=True, exist_ok=True)
             base = template if kind == "correct" else solution
             _with_cell(base, py.read_text(encoding="utf-8"), dest)
-            entries.append(
-                Entry(aid, py.stem, str(dest), "full" if kind == "correct" else "below full")
-            )
+            if kind == "correct":
+                entries.append(Entry(aid, py.stem, str(dest), "full", str(unpacked)))
+            else:
+                entries.append(Entry(aid, py.stem, str(dest), "below full"))
     return entries
+
+
+def _public_checks(entry: Entry) -> list[str]:
+    """The public checks (values recorded when the bundle was built, under the machine's
+    own settings) that ``entry``'s definitions fail, run here under this setting."""
+    import importlib.util
+
+    from .extract import plan_cell
+    from .submission import read_submission
+
+    init = Path(entry.checks) / "autograde_check" / "__init__.py"
+    name = f"autograde_check_{entry.assignment}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, init, submodule_search_locations=[str(init.parent)]
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        sys.modules["autograde_check"] = module  # the notebook imports it by this name
+    checks = sys.modules[name]
+    sys.modules["autograde_check"] = checks
+    names: dict = {"__name__": "__main__"}
+    for index, source in read_submission(Path(entry.path)).cells:
+        plan = plan_cell(index, source)
+        if plan.statements:
+            import ast
+
+            module_ast = ast.Module(body=plan.statements, type_ignores=[])
+            exec(compile(module_ast, f"<cell {index}>", "exec"), names)
+    result = checks.check_all(names)
+    return [f"{q} {case}: {msg}" for q, case, ok, msg in result.rows if not ok]
 
 
 def _worker(course_root: str, manifest: str, out: str) -> int:
@@ -136,7 +173,9 @@ def _worker(course_root: str, manifest: str, out: str) -> int:
     try:
         for raw in json.loads(Path(manifest).read_text()):
             e = Entry(**raw)
-            graded = grade_file(course, course.assignment(e.assignment), Path(e.path), zygote=zygote)
+            graded = grade_file(
+                course, course.assignment(e.assignment), Path(e.path), zygote=zygote
+            )
             scores[f"{e.assignment}/{e.name}"] = {
                 "score": graded.results["score"],
                 "fault": graded.grader_fault,
@@ -145,6 +184,7 @@ def _worker(course_root: str, manifest: str, out: str) -> int:
                     for t in graded.results.get("tests", [])
                     if t.get("score", 0) < t.get("max_score", 0)
                 ],
+                "public": _public_checks(e) if e.checks else [],
             }
     finally:
         zygote.close()
@@ -255,12 +295,16 @@ def _report(
             score = got["score"]
             seen.add(round(score, 4))
             mark = "" if _expected_ok(e, score, full) and not got["fault"] else " ✗"
-            cells.append(f"{score:g}{mark}")
+            public = got.get("public", [])
+            cells.append(
+                f"{score:g}{mark}" + (f" (public checks ✗{len(public)})" if public else "")
+            )
+            if public:
+                problems.append(f"{key} under {n}: public checks fail: {'; '.join(public[:3])}")
             if mark:
                 lost = "; ".join(got["lost"][:3])
                 problems.append(
-                    f"{key} under {n}: {score:g} (expected {e.expect}){': ' if lost else ''}"
-                    f"{lost}"
+                    f"{key} under {n}: {score:g} (expected {e.expect}){': ' if lost else ''}{lost}"
                 )
         if len(seen) > 1:
             problems.append(f"{key}: the score differs between settings: {sorted(seen)}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
+import functools
 import os
 import pwd
 import re
@@ -30,6 +31,7 @@ from typing import Any
 from ..cpu_settings import dispatch_env, grading_threads
 from ..wire import WireError
 from .channel import ChannelClosed, ChannelTimeout, read_message, write_message
+from .reach import bridge, check_reachable, runtime_paths
 
 __all__ = [
     "CallResult",
@@ -180,11 +182,14 @@ def _prctl(option: int, value: int) -> None:
     _LIBC.prctl(option, value, 0, 0, 0)
 
 
-def _isolate_namespaces(hide: tuple[str, ...], network: bool) -> None:
+def _isolate_namespaces(hide: tuple[str, ...], network: bool, reach: tuple[str, ...]) -> None:
     """As root, in the forked child: private network and mount namespaces.
 
+    In the mount namespace, ``reach`` (the interpreter and the engine) is made reachable
+    for the slot uid wherever it lives (``reach.bridge``), then ``hide`` is covered.
     Failure is not fatal (Gradescope's containers usually lack CAP_SYS_ADMIN); the parent
-    reads back what took effect from /proc and reports it to staff.
+    reads back what took effect from /proc and reports it to staff, and has checked
+    beforehand that the slot uid can reach ``reach`` without a namespace in that case.
     """
     flags = _CLONE_NEWNS | (_CLONE_NEWNET if network else 0)
     # If a new network namespace is refused, still try for the mount namespace alone.
@@ -192,6 +197,7 @@ def _isolate_namespaces(hide: tuple[str, ...], network: bool) -> None:
         return
     if _LIBC.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
         return
+    bridge(reach)
     for path in hide:
         if os.path.isdir(path):
             _LIBC.mount(
@@ -224,12 +230,18 @@ def sandbox_env(threads: int, workdir: str | None = None) -> dict[str, str]:
     return env
 
 
+@functools.lru_cache(maxsize=4)
+def _check_reachable_once(paths: tuple[str, ...]) -> None:
+    check_reachable(paths)
+
+
 def become_sandboxed(
     uid: int | None,
     gid: int | None,
     hide: tuple[str, ...],
     isolate_network: bool,
     limits: list[tuple[int, tuple[int, int]]],
+    reach: tuple[str, ...] = (),
 ) -> None:
     """Turn the calling (freshly forked) process into a sandbox child.
 
@@ -239,7 +251,7 @@ def become_sandboxed(
     """
     os.setsid()
     if uid is not None:
-        _isolate_namespaces(hide, isolate_network)
+        _isolate_namespaces(hide, isolate_network, reach)
         os.setgroups([])
         os.setgid(gid)
         os.setuid(uid)
@@ -576,6 +588,8 @@ class Sandbox:
     ) -> None:
         self.cells, self.forbidden, self.cfg = cells, sorted(set(forbidden)), cfg
         self.user = acquire_identity(cfg.user)
+        if self.user is not None:
+            _check_reachable_once(runtime_paths())
         self.proc: subprocess.Popen | _ForkedServer | None = None
         self.workdir: str | None = None
         self.report: LoadReport | None = None
@@ -595,7 +609,12 @@ class Sandbox:
             self.cfg.hide,
             self.cfg.isolate_network,
             _limits(self.cfg),
+            self._reach(),
         )
+
+    def _reach(self) -> tuple[str, ...]:
+        """The paths the child must reach: the interpreter, the engine, its workdir."""
+        return (*runtime_paths(), *([self.workdir] if self.workdir else []))
 
     def start(self) -> LoadReport:
         """Start a child and load the notebook's definitions into it."""
@@ -637,6 +656,7 @@ class Sandbox:
             "uid": self.user.uid if self.user else None,
             "gid": self.user.gid if self.user else None,
             "hide": list(self.cfg.hide),
+            "reach": list(self._reach()),
             "isolate_network": self.cfg.isolate_network,
             "limits": [[which, soft, hard] for which, (soft, hard) in _limits(self.cfg)],
             "workdir": self.workdir,

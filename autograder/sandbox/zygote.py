@@ -47,6 +47,7 @@ def _become_sandbox(req: dict, fds: list[int], sock: socket.socket) -> None:
         tuple(req.get("hide", ())),
         bool(req.get("isolate_network", True)),
         [(which, (soft, hard)) for which, soft, hard in req["limits"]],
+        tuple(req.get("reach", ())),
     )
     os.chdir(req["workdir"])
     os.environ.clear()
