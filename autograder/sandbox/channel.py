@@ -20,28 +20,43 @@ class ChannelTimeout(TimeoutError):
     """No complete message before the deadline."""
 
 
-def write_message(fd: int, value: Any) -> None:
-    write_frame(fd, frame(*encode(value)))
+def write_message(fd: int, value: Any, deadline: float | None = None) -> None:
+    write_frame(fd, frame(*encode(value)), deadline)
 
 
-def write_frame(fd: int, data: bytes) -> None:
-    """Write an already encoded message (``wire.frame(*wire.encode(value))``)."""
+def _wait(fd: int, events: int, deadline: float | None) -> None:
+    """Until ``fd`` is ready for ``events``; ChannelTimeout once ``deadline`` passes."""
+    if deadline is None:
+        return
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise ChannelTimeout()
+    poller = select.poll()
+    poller.register(fd, events)
+    if not poller.poll(left * 1000):
+        raise ChannelTimeout()
+
+
+def write_frame(fd: int, data: bytes, deadline: float | None = None) -> None:
+    """Write an already encoded message (``wire.frame(*wire.encode(value))``).
+
+    With a ``deadline``, ``fd`` must be non-blocking: a reader that stops reading (a child
+    that stalls, or shrank its pipe) then costs a ChannelTimeout, never a hung grader.
+    """
     view = memoryview(data)
     while view:
-        written = os.write(fd, view)
+        _wait(fd, select.POLLOUT, deadline)
+        try:
+            written = os.write(fd, view)
+        except BlockingIOError:
+            continue
         view = view[written:]
 
 
 def _read_exact(fd: int, n: int, deadline: float | None) -> bytes:
     chunks, remaining = [], n
     while remaining:
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise ChannelTimeout()
-            ready, _, _ = select.select([fd], [], [], left)
-            if not ready:
-                raise ChannelTimeout()
+        _wait(fd, select.POLLIN, deadline)
         chunk = os.read(fd, min(remaining, 1 << 20))
         if not chunk:
             raise ChannelClosed()

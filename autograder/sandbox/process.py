@@ -648,6 +648,7 @@ class Sandbox:
         finally:
             os.close(req_r)
             os.close(rep_w)
+        os.set_blocking(req_w, False)  # every write to the child has a deadline
         self._req, self._rep = req_w, rep_r
 
     def _spawn_request(self, env: dict[str, str]) -> dict:
@@ -701,6 +702,7 @@ class Sandbox:
             write_message(
                 self._req,
                 {"op": "load", "cells": [list(c) for c in self.cells], "forbidden": self.forbidden},
+                deadline,
             )
             raw = read_message(self._rep, deadline)
             if not isinstance(raw, dict) or raw.get("status") != "loaded":
@@ -941,10 +943,21 @@ class Sandbox:
         }
         started = time.monotonic()
         try:
-            write_message(self._req, req)
+            write_message(self._req, req, started + timeout_s)
+        except ChannelTimeout:  # it stopped reading: the same as not answering
+            return lambda: self._timed_out(started, timeout_s)
         except (BrokenPipeError, OSError):
             pass  # the child died: reading its reply says how
         return lambda: self._finish_call(call_id, started, timeout_s)
+
+    def _timed_out(self, started: float, timeout_s: float) -> CallResult:
+        self.kill()
+        return CallResult(
+            "timeout",
+            message=f"did not finish within {timeout_s:g} s "
+            "(an infinite loop, or much slower than needed?)",
+            seconds=time.monotonic() - started,
+        )
 
     def _finish_call(self, call_id: int, started: float, timeout_s: float) -> CallResult:
         try:
@@ -952,13 +965,7 @@ class Sandbox:
                 raise ChannelClosed("the sandbox is not running")
             raw = read_message(self._rep, started + timeout_s)
         except ChannelTimeout:
-            self.kill()
-            return CallResult(
-                "timeout",
-                message=f"did not finish within {timeout_s:g} s "
-                "(an infinite loop, or much slower than needed?)",
-                seconds=time.monotonic() - started,
-            )
+            return self._timed_out(started, timeout_s)
         except (ChannelClosed, BrokenPipeError):
             reason = self._death_reason("while running this case")
             self.kill()

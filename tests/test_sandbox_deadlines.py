@@ -1,0 +1,48 @@
+"""Every transfer to the sandbox child has a deadline: a child that stops reading its
+requests (stopped, or stalled with its pipe full) costs its case, never a hung grader."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+
+from autograder.sandbox import Sandbox, SandboxConfig
+from autograder.sandbox.process import Zygote
+
+# The first call answers, then stops the whole process a moment later: it will never
+# read the next request, which is far larger than a pipe's buffer.
+STALL = """
+import os, signal, threading
+
+def first(x):
+    threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGSTOP)).start()
+    return x
+
+def second(x):
+    return len(x)
+"""
+FIRST = {"name": "p1", "source": "def p1(ns, x):\n    return ns.first(x)\n"}
+SECOND = {"name": "p2", "source": "def p2(ns, x):\n    return ns.second(x)\n"}
+
+
+@pytest.mark.parametrize("forked", [False, True], ids=["spawned", "forked"])
+def test_a_child_that_stops_reading_costs_its_case_not_the_run(forked):
+    zygote = Zygote() if forked else None
+    sandbox = Sandbox([(0, STALL)], [], SandboxConfig(zygote=zygote))
+    try:
+        assert sandbox.start().ok
+        assert sandbox.call("q1", [], FIRST, [1], 0, 20).value == 1
+        time.sleep(1.0)  # it is stopped now
+        started = time.monotonic()
+        big = torch.zeros(250_000)  # a megabyte: no pipe buffer holds it
+        res = sandbox.call("q1", [], SECOND, [big], 0, 3)
+        assert res.status == "timeout", res
+        assert time.monotonic() - started < 10
+        # the next case gets a fresh child, which answers
+        assert sandbox.call("q1", [], SECOND, [[1, 2, 3]], 0, 20).value == 3
+    finally:
+        sandbox.release()
+        if zygote is not None:
+            zygote.close()
