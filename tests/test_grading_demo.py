@@ -415,7 +415,16 @@ def test_autograde_run_forks_its_sandbox_and_keeps_it_isolated(demo_course, tmp_
     import sys
 
     path = tmp_path / "sub.py"
-    path.write_text(GOOD)
+    # What the kernel shows of the child's environment is the sandbox's alone, although
+    # the child is a fork of the grader (whose environment holds the secret).
+    path.write_text(
+        GOOD.replace(
+            "return a + b",
+            "environ = open('/proc/self/environ', 'rb').read()\n"
+            "    assert b'AUTOGRADE_TEST_SECRET' not in environ, environ[:200]\n"
+            "    return a + b",
+        )
+    )
     proc = subprocess.run(
         [
             sys.executable,
@@ -431,6 +440,7 @@ def test_autograde_run_forks_its_sandbox_and_keeps_it_isolated(demo_course, tmp_
         capture_output=True,
         text=True,
         timeout=300,
+        env={**os.environ, "AUTOGRADE_TEST_SECRET": "s3cret"},
     )
     assert proc.returncode == 0, proc.stderr
     results = json.loads(proc.stdout)  # stdout carries the JSON only

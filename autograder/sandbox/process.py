@@ -268,6 +268,24 @@ def become_sandboxed(
         signal.signal(sig, signal.SIG_DFL)
 
 
+def _scrub_initial_environment() -> None:
+    """Zero the environment block this process started with.
+
+    ``/proc/<pid>/environ`` shows that block, not ``os.environ``; a process forked from
+    the grader (``Zygote.fork_here``) would show the grader's environment to every child
+    it forks. ``os.environ.clear()`` has unset every variable first, so nothing points
+    into the block any more. Spawned processes (``exec``) start with their own block.
+    """
+    try:
+        with open("/proc/self/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+        start, end = int(fields[47]), int(fields[48])  # stat fields 50 and 51: env_start/end
+    except (OSError, ValueError, IndexError):
+        return
+    if 0 < start < end:
+        ctypes.memset(start, 0, end - start)
+
+
 class ZygoteChild:
     """A child forked by the zygote, with the parts of ``Popen``'s interface we use.
 
@@ -464,6 +482,7 @@ class Zygote:
                 os.dup2(devnull, 1)
                 os.environ.clear()
                 os.environ.update(sandbox_env(threads=grading_threads()))
+                _scrub_initial_environment()
                 from . import zygote
 
                 code = zygote.serve(theirs, {})
