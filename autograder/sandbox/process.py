@@ -578,6 +578,15 @@ def _clean_dtype(raw: object) -> str:
     return raw if raw in allowed else "torch.float32"
 
 
+def _strings(raw: object, count: int, length: int) -> list[str]:
+    """A list of at most ``count`` strings of at most ``length`` characters from the
+    child's reply; anything else there is dropped (a malformed reply is the student's
+    problem, never a grader fault)."""
+    if not isinstance(raw, list):
+        return []
+    return [x[:length] for x in raw[:count] if isinstance(x, str)]
+
+
 def _clean_findings(raw: object) -> list[dict]:
     """The child's scan results, kept only if well-formed (the child is untrusted)."""
     out = []
@@ -728,8 +737,8 @@ class Sandbox:
                 raise WireError("unexpected reply to load")
             self.report = LoadReport(
                 ok=True,
-                defined=[str(x) for x in raw.get("defined", [])][:2000],
-                problems=[str(x)[:1000] for x in raw.get("problems", [])][:100],
+                defined=_strings(raw.get("defined"), 2000, 200),
+                problems=_strings(raw.get("problems"), 100, 1000),
                 isolation=self._isolation(),
                 findings=_clean_findings(raw.get("findings", [])),
                 default_dtype=_clean_dtype(raw.get("default_dtype")),
