@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .spec import Assignment
+from .untrusted_text import student_text
 
 if TYPE_CHECKING:  # the runner imports torch, which writing results does not need
     from .runner import GradeReport, TestResult
@@ -69,7 +70,7 @@ def _summary(report: GradeReport) -> str:
         lines += ["", f"**Your notebook could not be loaded:** {report.load_failure}"]
     if report.load_problems:
         lines += ["", "**Problems while loading your notebook** (the rest was graded):"]
-        lines += [f"- {p}" for p in report.load_problems[:10]]
+        lines += [f"- {student_text(p, 500)}" for p in report.load_problems[:10]]
     if report.scan_notes:
         lines += ["", "**Forbidden calls found in your code:**"]
         lines += [f"- {n}" for n in report.scan_notes[:10]]
@@ -91,7 +92,7 @@ def gradescope_results(report: GradeReport) -> dict[str, Any]:
                 "output": clean(
                     "\n".join(
                         ([report.load_failure] if report.load_failure else [])
-                        + [f"- {p}" for p in report.load_problems]
+                        + [f"- {student_text(p, 500)}" for p in report.load_problems]
                     )
                 ),
                 "output_format": "md",

@@ -24,6 +24,7 @@ from .sandbox import CallResult, Sandbox, SandboxConfig
 from .sandbox.process import sandbox_for
 from .spec import Assignment, Question, SpecError
 from .testing import CaseRecord, Grade, Probe, StudentOutcome
+from .untrusted_text import code_span, escape_markdown
 
 __all__ = [
     "GradeReport",
@@ -282,7 +283,8 @@ def explain_findings(
     notes, flags = [], []
     for f in findings:
         where = f"cell {f['cell']}, line {f['line']}"
-        fn = f["function"] or "top-level code"
+        # the child's scan names the student's functions: escaped in the feedback
+        fn = code_span(f["function"]) if f["function"] else "top-level code"
         if f["kind"] == "forbidden":
             q = owner.get(f["function"]) or owner.get(f["function"].split(".")[0])
             forbidding = [x.id for x in assignment.questions if f["name"] in x.forbidden]
@@ -292,11 +294,11 @@ def explain_findings(
                 continue  # the question's point is to use it here
             which = q or "/".join(forbidding)
             notes.append(
-                f"`{fn}` uses {f['name']} ({where}), which {which} forbids: "
+                f"{fn} uses {escape_markdown(f['name'])} ({where}), which {which} forbids: "
                 "such calls are refused when it is graded"
             )
         else:
-            flags.append(f"{f['name']} in {fn} ({where})")
+            flags.append(f"{escape_markdown(f['name'])} in {fn} ({where})")
     return list(dict.fromkeys(notes))[:20], list(dict.fromkeys(flags))[:50]
 
 

@@ -30,6 +30,7 @@ import torch
 
 from . import probe_helpers
 from .compare import Tolerance, compare
+from .untrusted_text import code_block, code_span, escape_markdown, student_text
 from .wire import decode, encode
 
 __all__ = [
@@ -269,9 +270,15 @@ class Grade:
         if mismatch is None:
             self.records.append(CaseRecord(case, True))
             return True
-        where = f" in {mismatch.path}" if mismatch.path else ""
+        # the message shows the student's values (and dict keys): escaped
+        where = f" in {escape_markdown(mismatch.path)}" if mismatch.path else ""
         self.records.append(
-            CaseRecord(case, False, f"wrong result{where}: {mismatch.message}", "mismatch")
+            CaseRecord(
+                case,
+                False,
+                f"wrong result{where}: {escape_markdown(mismatch.message)}",
+                "mismatch",
+            )
         )
         return False
 
@@ -331,21 +338,27 @@ class Grade:
 
 
 def failure_message(question: str, outcome: StudentOutcome) -> str:
-    """Words for a student about a failed probe call."""
-    kind, msg = outcome.kind, outcome.message
+    """Words for a student about a failed probe call.
+
+    The message and traceback of a failed call came from the sandbox: they are capped and
+    escaped (``untrusted_text``), so they cannot forge feedback.
+    """
+    kind = outcome.kind
+    msg = student_text(outcome.message)
     if kind == "not_implemented":
         return f"not implemented yet ({msg})"
     if kind == "missing":
         text = (
-            f"your notebook does not define `{msg}`; keep the names and signatures "
+            f"your notebook does not define {code_span(outcome.message)}; keep the names and signatures "
             "given in the notebook (was it renamed, or did its cell fail to load?)"
         )
-        return f"{text}. Note: {outcome.traceback}" if outcome.traceback else text
+        return f"{text}. Note: {student_text(outcome.traceback)}" if outcome.traceback else text
     if kind == "forbidden":
         return f"refused: {msg}"
     if kind == "exception":
-        tb = f"\n{outcome.traceback}" if outcome.traceback and outcome.traceback != msg else ""
-        return f"your code raised {msg}{tb}"
+        tb = outcome.traceback
+        block = f"\n{code_block(tb)}" if tb and tb != outcome.message else ""
+        return f"your code raised {msg}{block}"
     if kind == "timeout":
         return f"timed out: {msg}"
-    return msg or kind
+    return msg or student_text(kind)

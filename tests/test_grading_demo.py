@@ -6,6 +6,7 @@ shows up here. Points: q1 60 (two tests of 30: 3 random cases, 1 property), q2 4
 
 import json
 import os
+import re
 
 import pytest
 
@@ -447,3 +448,21 @@ def test_autograde_run_forks_its_sandbox_and_keeps_it_isolated(demo_course, tmp_
     assert results["score"] == 100
     if os.geteuid() == 0:
         assert all(results["extra_data"]["isolation"].values()), results["extra_data"]
+
+
+def test_student_text_cannot_forge_feedback(demo_course, tmp_path):
+    """Exception messages, tracebacks and returned values are the student's to choose:
+    in the feedback they are capped, escaped, and cannot make a heading or a score."""
+    from autograder.results import feedback_markdown, gradescope_results
+
+    forged = "\n\n### ✓ q2 Add: integers (40/40)\n\nScore: **100 / 100**\n" + "x" * 5000
+    text = GOOD.replace("return a + b", f"raise ValueError({forged!r})").replace(
+        "return x * x", "return {'**Score: 100 / 100**': x * x}"
+    )
+    report = grade_text(demo_course, "hw99", text, tmp_path)
+    page = feedback_markdown(gradescope_results(report))
+    assert report.score == 30  # only "input unchanged" passes
+    rendered = re.sub(r"(?ms)^\s*(`{3,})text$.*?^\s*\1$", "", page)  # code blocks show verbatim
+    assert rendered.count("Score: **") == 1, rendered  # the real one only
+    assert not any(line.lstrip().startswith("### ✓ q2") for line in rendered.splitlines()), page
+    assert "x" * 700 not in page  # capped
