@@ -349,8 +349,8 @@ def failure_message(question: str, outcome: StudentOutcome) -> str:
         return f"not implemented yet ({msg})"
     if kind == "missing":
         text = (
-            f"your notebook does not define {code_span(outcome.message)}; keep the names and signatures "
-            "given in the notebook (was it renamed, or did its cell fail to load?)"
+            f"your notebook does not define {code_span(outcome.message)}; keep the names and "
+            "signatures given in the notebook (was it renamed, or did its cell fail to load?)"
         )
         return f"{text}. Note: {student_text(outcome.traceback)}" if outcome.traceback else text
     if kind == "forbidden":
