@@ -42,12 +42,13 @@ def pretty_test_name(name: str) -> str:
 
 
 def test_output(t: TestResult) -> str:
-    passed = sum(r.passed for r in t.records)
-    lines = [f"**{passed}/{len(t.records)} cases passed** ({t.score:g}/{t.max_score:g} points)"]
+    passed = sum(r.weight for r in t.records if r.passed)
+    total = sum(r.weight for r in t.records)
+    lines = [f"**{passed:g}/{total:g} cases passed** ({t.score:g}/{t.max_score:g} points)"]
     if not t.records:
         lines.append("No case ran.")
     failures = [r for r in t.records if not r.passed]
-    if failures and all(r.kind == "not_implemented" for r in failures):
+    if failures and all(r.kind in ("not_implemented", "not_reached") for r in failures):
         lines.append(f"\n{t.question.id}: {failures[0].message}")
         return clean("\n".join(lines))
     for r in failures[:MAX_CASES_SHOWN]:

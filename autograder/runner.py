@@ -8,6 +8,7 @@ from comparisons made here.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import re
 import sys
@@ -23,6 +24,7 @@ from .cpu_settings import grading_threads
 from .sandbox import CallResult, Sandbox, SandboxConfig
 from .sandbox.process import sandbox_for
 from .spec import Assignment, Question, SpecError
+from .staticscan import scan_submission
 from .testing import CaseRecord, Grade, Probe, StudentOutcome
 from .untrusted_text import code_span, escape_markdown
 
@@ -190,8 +192,11 @@ def run_tests(
     reference: Any,
     backend: Any,
     deadline: float | None = None,
+    submission_key: str = "",
 ) -> list[TestResult]:
     """Run ``tests`` with ``backend`` as the student's side; score each.
+
+    ``submission_key`` (a hash of the submission) salts the hidden inputs.
 
     The reference computes with the sandbox's thread count (``grading_threads``): a
     parallel reduction rounds differently from a serial one, and the two sides must agree.
@@ -201,7 +206,7 @@ def run_tests(
     threads_before = torch.get_num_threads()
     torch.set_num_threads(grading_threads())
     try:
-        return _run_tests(assignment, tests, reference, backend, deadline)
+        return _run_tests(assignment, tests, reference, backend, deadline, submission_key)
     finally:
         torch.set_num_threads(threads_before)
 
@@ -212,6 +217,7 @@ def _run_tests(
     reference: Any,
     backend: Any,
     deadline: float | None,
+    submission_key: str,
 ) -> list[TestResult]:
     by_question: dict[str, list[HiddenTest]] = {}
     for t in tests:
@@ -230,6 +236,7 @@ def _run_tests(
                 assignment.salt,
                 deadline,
                 default_dtype=getattr(backend, "default_dtype", "torch.float32"),
+                submission_key=submission_key,
             )
             started, note = time.monotonic(), ""
             try:
@@ -245,6 +252,8 @@ def _run_tests(
                     )
                 )
                 print(f"[autograde] {assignment.id} {t.name}: test raised {note}", file=sys.stderr)
+            if note or not all(r.passed for r in grade.records):
+                _count_unreached(assignment, t, reference, grade)
             score = share * grade.fraction
             results.append(
                 TestResult(
@@ -259,6 +268,58 @@ def _run_tests(
                 )
             )
     return results
+
+
+# Cases each hidden test records with the reference standing in for the student, by
+# (assignment, salt, test, reference): the denominator of the test's score.
+_CASE_COUNTS: dict[tuple[str, str, str, str, int], float] = {}
+
+
+def reference_case_count(assignment: Assignment, test: HiddenTest, reference: Any) -> float:
+    """How many cases ``test`` records when the reference answers: the denominator of its
+    score, which is decided here, on the trusted side.
+
+    A test's case count must not depend on its inputs (tests/test_assignments.py checks
+    it for the course), so one count per process serves every submission.
+    """
+    key = (assignment.id, assignment.salt, test.name, str(test.path), id(reference))
+    if key not in _CASE_COUNTS:
+        q = assignment.question(test.question)
+        grade = Grade(
+            q.id, test.name, q.forbidden, reference, ReferenceBackend(reference), assignment.salt
+        )
+        try:
+            test.fn(grade)
+        except Exception as exc:  # a test that fails its own reference: the build says so
+            print(
+                f"[autograde] {assignment.id} {test.name}: on the reference: {exc}", file=sys.stderr
+            )
+        _CASE_COUNTS[key] = sum(r.weight for r in grade.records)
+    return _CASE_COUNTS[key]
+
+
+def _count_unreached(
+    assignment: Assignment, test: HiddenTest, reference: Any, grade: Grade
+) -> None:
+    """Record the cases the student's run of ``test`` did not reach as failed.
+
+    A test may stop early (it returns once a value is missing, or raised on a value the
+    student sent); the student must not gain from that: the score is the cases passed out
+    of the reference's count, not out of the cases that happened to run.
+    """
+    missing = reference_case_count(assignment, test, reference) - sum(
+        r.weight for r in grade.records
+    )
+    if missing > 0:
+        grade.records.append(
+            CaseRecord(
+                f"{missing:g} more case{'s' if missing != 1 else ''}",
+                False,
+                "not checked, because an earlier case of this test failed",
+                "not_reached",
+                weight=missing,
+            )
+        )
 
 
 @functools.lru_cache(maxsize=32)
@@ -298,8 +359,19 @@ def explain_findings(
                 "such calls are refused when it is graded"
             )
         else:
-            flags.append(f"{escape_markdown(f['name'])} in {fn} ({where})")
+            q = owner.get(f["function"]) or owner.get(f["function"].split(".")[0])
+            which = f"{q}: " if q else ""
+            flags.append(f"{which}{f['name']} in {fn} ({where})")  # staff only: not Markdown
     return list(dict.fromkeys(notes))[:20], list(dict.fromkeys(flags))[:50]
+
+
+def submission_key(cells: list[tuple[int, str]]) -> str:
+    """A hash of the submission's code cells (what hidden inputs are derived from)."""
+    digest = hashlib.sha256()
+    for index, source in cells:
+        digest.update(f"{index}\0{len(source)}\0".encode())
+        digest.update(source.encode("utf-8", errors="surrogatepass"))
+    return digest.hexdigest()[:32]
 
 
 def grade_cells(
@@ -334,11 +406,14 @@ def grade_cells(
         load = sandbox.wait_loaded()
         report.load_problems = list(load.problems)
         report.isolation = dict(load.isolation)
-        report.scan_notes, report.staff_flags = explain_findings(course, assignment, load.findings)
+        findings = [f.__dict__ for f in scan_submission(cells, assignment.forbidden_apis)]
+        report.scan_notes, report.staff_flags = explain_findings(course, assignment, findings)
         report.load_failure = load.failure
         backend = SandboxBackend(sandbox, assignment.probe_timeout_s)
         deadline = started + assignment.grading_budget_s
-        report.tests = run_tests(assignment, tests, reference, backend, deadline)
+        report.tests = run_tests(
+            assignment, tests, reference, backend, deadline, submission_key(cells)
+        )
         report.output_tail = sandbox.output_tail()
     except Exception as exc:
         report.grader_fault = f"{type(exc).__name__}: {exc}"

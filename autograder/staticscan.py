@@ -9,7 +9,10 @@ The runtime traps (``sandbox/traps.py``) decide; this scan explains. It finds
   ``getattr``, ``exec``, ``ctypes``, ``gc``, ``sys.modules``, ``torch._C``...), listed for
   staff review, never scored.
 
-It runs in the sandbox child (``ast.parse`` on hostile input is itself a risk).
+It runs on the trusted side (``scan_submission``), on the submitted source, so nothing
+the student's code does at run time can switch it off. ``ast.parse`` of hostile input is
+bounded: every cell is capped in size, and a parse or a walk that fails (too deep, too
+large) is itself a finding for staff.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-__all__ = ["Finding", "scan_cells"]
+__all__ = ["Finding", "scan_cells", "scan_submission"]
 
 SUSPICIOUS_NAMES = {
     "__import__": "dynamic import",
@@ -32,6 +35,9 @@ SUSPICIOUS_NAMES = {
     "inspect": "introspection",
     "subprocess": "subprocess",
     "socket": "network",
+    "vars": "namespace walk (vars)",
+    "sys": "interpreter internals (sys)",
+    "forward_ad": "forward-mode autograd",
 }
 SUSPICIOUS_ATTRS = {
     "_C": "torch internals",
@@ -42,7 +48,18 @@ SUSPICIOUS_ATTRS = {
     "__globals__": "function globals",
     "system": "shell command",
     "_exit": "process exit",
+    "__dict__": "namespace walk (__dict__)",
+    "forward_ad": "forward-mode autograd",
+    "grad_fn": "autograd graph node (grad_fn)",
+    "next_functions": "autograd graph nodes (next_functions)",
+    "_engine_run_backward": "autograd engine internals",
+    "__subclasses__": "class introspection",
+    "__code__": "code objects",
 }
+# Private names under torch (torch.optim.adam._single_tensor_adam,
+# torch.autograd.graph._engine_run_backward): torch's own implementations of what a
+# question asks for, reachable without going through the public (trapped) names.
+_TORCH_ROOTS = ("torch",)
 
 
 @dataclass(frozen=True)
@@ -81,6 +98,7 @@ class _Scanner(ast.NodeVisitor):
                 label = SUSPICIOUS_NAMES[a.name.split(".")[0]]
                 self._add("suspicious", node, f"{label} (import {a.name})")
             self._match(node, a.name)
+            self._flag_imported(node, a.name)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         for a in node.names:
@@ -90,6 +108,21 @@ class _Scanner(ast.NodeVisitor):
                 label = SUSPICIOUS_NAMES[(node.module or "").split(".")[0]]
                 self._add("suspicious", node, f"{label} (from {node.module} import {a.name})")
             self._match(node, full)
+            self._flag_imported(node, full)
+
+    def _flag_private(self, node: ast.AST, dotted: str) -> None:
+        parts = dotted.split(".")
+        if parts[0] in _TORCH_ROOTS and any(
+            p.startswith("_") and not (p.startswith("__") and p.endswith("__")) for p in parts[1:]
+        ):
+            self._add("suspicious", node, f"private torch name {dotted}")
+
+    def _flag_imported(self, node: ast.AST, dotted: str) -> None:
+        """``import torch.autograd.forward_ad``: what an attribute would have flagged."""
+        self._flag_private(node, dotted)
+        for part in dotted.split(".")[1:]:
+            if part in SUSPICIOUS_ATTRS:
+                self._add("suspicious", node, SUSPICIOUS_ATTRS[part])
 
     def _dotted(self, node: ast.AST) -> str | None:
         parts = []
@@ -116,6 +149,7 @@ class _Scanner(ast.NodeVisitor):
         dotted = self._dotted(node)
         if dotted is not None:
             self._match(node, dotted)
+            self._flag_private(node, dotted)
         else:  # x().backward(), (a + b).backward(): method calls on expressions
             for entry in self.forbidden:
                 if entry.startswith("torch.Tensor.") and node.attr == entry.rsplit(".", 1)[-1]:
@@ -140,6 +174,31 @@ class _Scanner(ast.NodeVisitor):
         ):
             self._add("suspicious", node, f"{node.func.id} with a computed name")
         self.generic_visit(node)
+
+
+#: The most of a cell the scan parses (a notebook's code cell is rarely over 20 kB).
+MAX_CELL_CHARS = 200_000
+
+
+def scan_submission(cells: list[tuple[int, str]], forbidden: list[str]) -> list[Finding]:
+    """Parse the submitted cells and scan them: on the trusted side, so that the scan
+    does not depend on anything the student's code does when it runs."""
+    from .extract import plan_cell
+
+    trees: list[tuple[int, ast.Module]] = []
+    problems: list[Finding] = []
+    for index, source in cells:
+        if len(source) > MAX_CELL_CHARS:
+            problems.append(Finding("suspicious", index, 0, "", "cell too large to scan"))
+            continue
+        try:
+            plan = plan_cell(index, source)
+        except (RecursionError, MemoryError):
+            problems.append(Finding("suspicious", index, 0, "", "too deeply nested to scan"))
+            continue
+        if plan.error is None:
+            trees.append((index, ast.Module(plan.statements, [])))
+    return problems + scan_cells(trees, forbidden)
 
 
 def scan_cells(

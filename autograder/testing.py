@@ -41,6 +41,7 @@ __all__ = [
     "Grade",
     "Probe",
     "StudentBackend",
+    "passed_fraction",
     "probe",
 ]
 
@@ -152,6 +153,7 @@ class CaseRecord:
     passed: bool
     message: str = ""
     kind: str = ""
+    weight: float = 1.0  # how many cases this record stands for (see runner: not reached)
 
 
 # Reference values by (probe, inputs, seed, default dtype, reference module). Seeds are
@@ -182,6 +184,10 @@ class Grade:
     # torch.set_default_dtype); the reference runs under the same one, so a correct
     # answer that leans on the default is not a dtype mismatch.
     default_dtype: str = "torch.float32"
+    # A hash of the submission's code: hidden inputs depend on it, so the same submission
+    # always gets the same inputs and another one other inputs (harvested inputs are
+    # worthless). Empty for the reference's own checks and public checks.
+    submission_key: str = ""
     records: list[CaseRecord] = field(default_factory=list)
     leaderboard_entries: list[dict] = field(default_factory=list)
     _calls: int = 0
@@ -191,14 +197,19 @@ class Grade:
     def cases(self, n: int) -> Iterator[tuple[int, torch.Generator]]:
         """``n`` deterministic ``(index, torch.Generator)`` pairs, salted per course."""
         for i in range(n):
-            yield i, torch.Generator().manual_seed(derive_seed(self.salt, self.test_name, i))
+            yield i, torch.Generator().manual_seed(derive_seed(*self._context(), i))
 
     # --- running probes
 
     def _seed(self) -> int:
         """The seed of the next probe call; both sides of a comparison run under it."""
         self._calls += 1
-        return derive_seed(self.salt, self.test_name, "call", self._calls) % (2**31)
+        return derive_seed(*self._context(), "call", self._calls) % (2**31)
+
+    def _context(self) -> tuple[str, ...]:
+        if self.submission_key:
+            return (self.salt, self.submission_key, self.test_name)
+        return (self.salt, self.test_name)
 
     def _start_student(
         self, probe_: Probe, args: tuple, allow: tuple[str, ...], seed: int
@@ -266,7 +277,18 @@ class Grade:
         if not outcome.ok:
             self._record_failure(case, outcome)
             return False
-        mismatch = compare(expected, outcome.value, Tolerance(rtol, atol))
+        try:
+            mismatch = compare(expected, outcome.value, Tolerance(rtol, atol))
+        except Exception as exc:  # whatever the student's value is, it fails its case
+            self.records.append(
+                CaseRecord(
+                    case,
+                    False,
+                    f"wrong result: your value could not be compared ({type(exc).__name__})",
+                    "mismatch",
+                )
+            )
+            return False
         if mismatch is None:
             self.records.append(CaseRecord(case, True))
             return True
@@ -334,7 +356,13 @@ class Grade:
 
     @property
     def fraction(self) -> float:
-        return sum(r.passed for r in self.records) / len(self.records) if self.records else 0.0
+        return passed_fraction(self.records)
+
+
+def passed_fraction(records: list[CaseRecord]) -> float:
+    """The share of cases passed, each record counting its weight."""
+    total = sum(r.weight for r in records)
+    return sum(r.weight for r in records if r.passed) / total if total else 0.0
 
 
 def failure_message(question: str, outcome: StudentOutcome) -> str:

@@ -466,3 +466,34 @@ def test_student_text_cannot_forge_feedback(demo_course, tmp_path):
     assert rendered.count("Score: **") == 1, rendered  # the real one only
     assert not any(line.lstrip().startswith("### ✓ q2") for line in rendered.splitlines()), page
     assert "x" * 700 not in page  # capped
+
+
+def test_the_static_scan_runs_on_the_trusted_side_and_flags_back_doors(demo_course, tmp_path):
+    """The scan parses the submitted source in the grader: code that switches off the
+    child's machinery at load time changes nothing, and torch's private routes to a
+    question's answer are flagged for staff with their question, cell and line."""
+    text = (
+        GOOD.replace(
+            "return x * x",
+            "y = x.clone().requires_grad_()\n"
+            "    z = (y * y).sum()\n"
+            "    node = z.grad_fn\n"
+            "    torch.autograd.graph._engine_run_backward\n"
+            "    torch.optim.adam._single_tensor_adam\n"
+            "    import torch.autograd.forward_ad as fwAD\n"
+            "    return vars(torch)['square'](x)",
+        )
+        + "\n\nclass Off:\n"
+        "    import autograder.staticscan as _s\n"
+        "    _s.scan_cells = lambda *a, **k: []\n"
+    )
+    report = grade_text(demo_course, "hw99", text, tmp_path)
+    flags = "\n".join(report.staff_flags)
+    for expected in (
+        "q1: autograd graph node (grad_fn) in `square`",
+        "q1: private torch name torch.autograd.graph._engine_run_backward in `square`",
+        "q1: private torch name torch.optim.adam._single_tensor_adam in `square`",
+        "q1: forward-mode autograd",
+        "q1: namespace walk (vars) in `square`",
+    ):
+        assert expected in flags, flags

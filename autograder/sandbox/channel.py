@@ -72,4 +72,9 @@ def read_message(fd: int, deadline: float | None = None, limits: Limits = DEFAUL
         raise WireError(f"message of {json_len + blob_len} bytes is over the limit")
     doc = _read_exact(fd, json_len, deadline)
     blob = _read_exact(fd, blob_len, deadline)
-    return decode(doc, blob, limits)
+    try:
+        return decode(doc, blob, limits)
+    except WireError:
+        raise
+    except Exception as exc:  # a 5000-digit integer, 1e400, ...: the sender's fault
+        raise WireError(f"undecodable message ({type(exc).__name__})") from None

@@ -69,15 +69,14 @@ def _runtime_stub_module() -> types.ModuleType:
     return mod
 
 
-def _load(cells: list, names: dict, forbidden: list[str]) -> dict:
+def _load(cells: list, names: dict) -> dict:
     import __future__
 
     import ast
 
     from autograder.extract import plan_cell
-    from autograder.staticscan import scan_cells
 
-    problems, skipped, loaded_cells, trees = [], 0, 0, []
+    problems, skipped, loaded_cells = [], 0, 0
     flags = 0  # __future__ features seen so far apply to later cells, as in IPython
     for index, source in cells:
         plan = plan_cell(int(index), str(source))
@@ -85,7 +84,6 @@ def _load(cells: list, names: dict, forbidden: list[str]) -> dict:
             problems.append(plan.error)
             continue
         skipped += plan.skipped
-        trees.append((int(index), ast.Module(plan.statements, [])))
         for node in plan.statements:
             if isinstance(node, ast.ImportFrom) and node.module == "__future__":
                 for alias in node.names:
@@ -118,7 +116,6 @@ def _load(cells: list, names: dict, forbidden: list[str]) -> dict:
         "problems": problems[:100],
         "skipped_statements": skipped,
         "cells": loaded_cells,
-        "findings": [f.__dict__ for f in scan_cells(trees, forbidden)],
         "default_dtype": str(__import__("torch").get_default_dtype()),
     }
 
@@ -229,7 +226,7 @@ def main(argv: list[str]) -> int:
     traps = traps_for(list(hello.get("forbidden", [])))
     sys.modules["autograde_check"] = _runtime_stub_module()
     names: dict = {"__name__": "submission", "__builtins__": __builtins__}
-    report = _load(hello["cells"], names, list(hello.get("forbidden", [])))
+    report = _load(hello["cells"], names)
     write_message(reply_fd, report)
     ns, cache = Namespace(names), {}
     while True:

@@ -87,7 +87,6 @@ class LoadReport:
     problems: list[str] = field(default_factory=list)
     failure: str | None = None  # the child could not load at all
     isolation: dict[str, bool] = field(default_factory=dict)  # for staff: what took effect
-    findings: list[dict] = field(default_factory=list)  # the static scan's, see staticscan.py
     default_dtype: str = "torch.float32"  # torch's default dtype once the notebook loaded
 
 
@@ -587,27 +586,6 @@ def _strings(raw: object, count: int, length: int) -> list[str]:
     return [x[:length] for x in raw[:count] if isinstance(x, str)]
 
 
-def _clean_findings(raw: object) -> list[dict]:
-    """The child's scan results, kept only if well-formed (the child is untrusted)."""
-    out = []
-    for item in raw if isinstance(raw, list) else []:
-        if not isinstance(item, dict):
-            continue
-        try:
-            out.append(
-                {
-                    "kind": str(item["kind"])[:20],
-                    "cell": int(item["cell"]),
-                    "line": int(item["line"]),
-                    "function": str(item["function"])[:100],
-                    "name": str(item["name"])[:100],
-                }
-            )
-        except (KeyError, TypeError, ValueError):
-            continue
-    return out[:200]
-
-
 class Sandbox:
     """One student's definitions, loaded in a child process; call probes on them."""
 
@@ -740,7 +718,6 @@ class Sandbox:
                 defined=_strings(raw.get("defined"), 2000, 200),
                 problems=_strings(raw.get("problems"), 100, 1000),
                 isolation=self._isolation(),
-                findings=_clean_findings(raw.get("findings", [])),
                 default_dtype=_clean_dtype(raw.get("default_dtype")),
             )
         except ChannelTimeout:

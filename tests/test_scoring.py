@@ -1,0 +1,111 @@
+"""What decides a score is decided on the trusted side.
+
+- A test's denominator is the number of cases the reference records: a student cannot
+  raise their share by making a test stop early (a failed value it returns on, a value
+  that makes the trusted side raise).
+- Nothing the child sends raises inside the grader: an undecodable reply, a value that
+  cannot be compared, each is one failed case.
+- Hidden inputs depend on the submission: the same code gets the same inputs, other code
+  other inputs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autograder.runner import HiddenTest, ReferenceBackend, run_tests
+from autograder.spec import Assignment, Question
+from autograder.testing import Grade, probe
+
+
+@probe
+def value_of(ns, x):
+    return ns.f(x)
+
+
+class Reference:
+    @staticmethod
+    def f(x):
+        return 2 * x
+
+
+class StudentWhoFailsTheGate:
+    @staticmethod
+    def f(x):
+        return -1 if x == 0 else 2 * x
+
+
+class StudentWhoBreaksTheChecker:
+    @staticmethod
+    def f(x):
+        return 10**400 if x == 1 else 2 * x
+
+
+def gated_test(grade):
+    """A first case, a gate, then four checks that run only if the gate passes."""
+    grade.compare(value_of, 5, case="first")
+    if not grade.compare(value_of, 0, case="gate"):
+        return
+    for x in (1, 2, 3, 4):
+        got = grade.run(value_of, x, case=f"x = {x}")
+        grade.check(float(got) == 2 * x, case=f"x = {x}", message="wrong")
+
+
+def _score(student) -> tuple[float, list]:
+    a = Assignment("hw97_scoring", "t", 97, Path("."), (Question("q1", "t", 10.0),))
+    test = HiddenTest("test_q1_gated", "q1", gated_test, Path(__file__))
+    (result,) = run_tests(a, [test], Reference, ReferenceBackend(student))
+    return result.score, result.records
+
+
+def test_a_test_that_stops_early_keeps_the_references_denominator():
+    score, records = _score(StudentWhoFailsTheGate)
+    # the reference records 6 cases: failing the gate is 1 of 6, not 1 of 2
+    assert score == pytest.approx(10 / 6)
+    assert sum(r.weight for r in records) == 6
+    assert records[-1].kind == "not_reached" and records[-1].weight == 4
+
+
+def test_a_value_that_makes_the_checker_raise_costs_the_rest_of_the_test():
+    score, records = _score(StudentWhoBreaksTheChecker)
+    # the gate passes; x = 1 makes float() overflow on the trusted side: the test stops
+    assert [r.kind for r in records] == ["", "", "check_error", "not_reached"]
+    assert sum(r.weight for r in records) == 6
+    assert score == pytest.approx(20 / 6)
+
+
+def test_a_reference_run_scores_full_marks():
+    score, records = _score(Reference)
+    assert score == 10 and len(records) == 6
+
+
+def test_hidden_inputs_depend_on_the_submission():
+    def inputs(key: str) -> list[float]:
+        grade = Grade("q1", "test_q1_x", (), Reference, None, "salt", submission_key=key)
+        return [float(g.initial_seed()) for _, g in grade.cases(3)]
+
+    assert inputs("a") == inputs("a")
+    assert inputs("a") != inputs("b")
+    assert inputs("") != inputs("a")  # public checks and the reference's own runs
+
+
+def test_an_undecodable_reply_is_a_failed_case_not_a_grader_error():
+    import os
+
+    from autograder.sandbox.channel import read_message
+    from autograder.wire import HEADER, WireError
+
+    doc = b"[" + b"9" * 5000 + b"]"  # a 5000-digit integer: json.loads raises ValueError
+    r, w = os.pipe()
+    os.write(w, HEADER.pack(len(doc), 0) + doc)
+    try:
+        read_message(r)
+    except WireError:
+        pass
+    else:
+        raise AssertionError("a 5000-digit integer was decoded")
+    finally:
+        os.close(r)
+        os.close(w)
