@@ -31,7 +31,7 @@ from typing import Any
 from ..cpu_settings import dispatch_env, grading_threads
 from ..wire import WireError
 from .channel import ChannelClosed, ChannelTimeout, read_message, write_message
-from .reach import bridge, check_reachable, runtime_paths
+from .reach import SCRATCH, bridge, check_reachable, private_scratch, runtime_paths
 
 __all__ = [
     "CallResult",
@@ -196,6 +196,7 @@ def _isolate_namespaces(hide: tuple[str, ...], network: bool, reach: tuple[str, 
         return
     if _LIBC.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
         return
+    private_scratch(reach)
     bridge(reach)
     for path in hide:
         if os.path.isdir(path):
@@ -586,6 +587,27 @@ def _strings(raw: object, count: int, length: int) -> list[str]:
     return [x[:length] for x in raw[:count] if isinstance(x, str)]
 
 
+def _remove_files_of(uid: int, folders: Sequence[str] = tuple(SCRATCH)) -> None:
+    """Remove what ``uid`` owns in the world-writable scratch folders (where no private
+    mount namespace gave the sandbox its own): the next submission on this slot finds
+    nothing of this one. Only entries the uid owns are touched; nothing runs as it now."""
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                continue
+
+
 class Sandbox:
     """One student's definitions, loaded in a child process; call probes on them."""
 
@@ -893,6 +915,8 @@ class Sandbox:
         """Close, and give the sandbox uid back (after nothing runs as it any more)."""
         self.close()
         if self.user is not None:
+            if not (self.report and self.report.isolation.get("private_mounts")):
+                _remove_files_of(self.user.uid)  # no private scratch: what it left behind
             os.close(self.user.lock_fd)
             self.user = None
 

@@ -1,4 +1,8 @@
-"""Let the sandbox's uid reach the interpreter and the engine wherever the checkout lives.
+"""What the sandbox child sees of the file system, arranged in its mount namespace.
+
+1. Its own scratch folders (``private_scratch``): a fresh, capped tmpfs on ``/tmp``,
+   ``/dev/shm`` and ``/var/tmp``, gone with the child.
+2. The interpreter and the engine, wherever the checkout lives (``bridge``):
 
 The sandbox runs as an unprivileged slot uid, which must traverse every folder above the
 virtual environment and the engine's package. A clone inside a folder only root may enter
@@ -24,10 +28,12 @@ import sys
 from pathlib import Path
 
 __all__ = [
+    "SCRATCH",
     "SandboxUnreachable",
     "blocking_folders",
     "bridge",
     "check_reachable",
+    "private_scratch",
     "runtime_paths",
 ]
 
@@ -99,6 +105,22 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
         raise OSError(err, f"mount {source} on {target}: {os.strerror(err)}")
 
 
+def _cover(folder: str, keep: list[str], options: str) -> None:
+    """Mount a fresh tmpfs on ``folder``, with ``keep`` (paths below it) bind-mounted
+    back at their own paths, read-only unless they are writable scratch."""
+    held = {}
+    try:
+        for path in keep:  # held open: the tmpfs is about to hide them
+            held[path] = os.open(path, _O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        _mount("tmpfs", folder, "tmpfs", _MS_NOSUID | _MS_NODEV, options)
+        for path, fd in held.items():
+            os.makedirs(path, mode=0o755, exist_ok=True)
+            _mount(f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC, "")
+    finally:
+        for fd in held.values():
+            os.close(fd)
+
+
 def bridge(paths: tuple[str, ...]) -> None:
     """In a private mount namespace, as root: make ``paths`` reachable by any uid.
 
@@ -106,19 +128,27 @@ def bridge(paths: tuple[str, ...]) -> None:
     reports it. Paths that are reachable already cost nothing.
     """
     for folder, below in blocking_folders(paths).items():
-        held = {}
-        try:
-            for path in below:  # held open: the tmpfs is about to hide them
-                held[path] = os.open(path, _O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-            _mount("tmpfs", folder, "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755,size=64k")
-            for path, fd in held.items():
-                os.makedirs(path, mode=0o755, exist_ok=True)
-                _mount(f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC, "")
-                _mount(None, path, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY, "")
-            _mount(None, folder, None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV, "")
-        finally:
-            for fd in held.values():
-                os.close(fd)
+        _cover(folder, below, "mode=0755,size=64k")
+        for path in below:
+            _mount(None, path, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY, "")
+        _mount(None, folder, None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV, "")
+
+
+#: The child's own scratch folders, each a fresh tmpfs of this size in its namespace:
+#: nothing carries over from one submission to the next, and what it writes there is
+#: capped (tmpfs pages are not counted by the process's memory limits).
+SCRATCH = {"/tmp": "256m", "/dev/shm": "64m", "/var/tmp": "64m"}
+
+
+def private_scratch(keep: tuple[str, ...]) -> None:
+    """In a private mount namespace, as root: a fresh, capped ``/tmp``, ``/dev/shm`` and
+    ``/var/tmp``. ``keep`` (the child's working directory, the interpreter, the engine)
+    stays where it is when it lies below one of them."""
+    for folder, size in SCRATCH.items():
+        if not os.path.isdir(folder) or os.path.islink(folder):
+            continue
+        below = [p for p in keep if p.startswith(folder.rstrip("/") + "/") and os.path.isdir(p)]
+        _cover(folder, below, f"mode=1777,size={size}")
 
 
 def _mount_namespaces_work() -> bool:
