@@ -30,6 +30,7 @@ from typing import Any
 
 from ..cpu_settings import dispatch_env, grading_threads
 from ..wire import WireError
+from . import seccomp
 from .channel import ChannelClosed, ChannelTimeout, read_message, write_message
 from .reach import SCRATCH, bridge, check_reachable, private_scratch, runtime_paths
 
@@ -262,6 +263,8 @@ def become_sandboxed(
         _prctl(_PR_SET_DUMPABLE, 1)
     _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     _prctl(_PR_SET_NO_NEW_PRIVS, 1)
+    if isolate_network:  # with or without a network namespace: no sockets but AF_UNIX
+        seccomp.install()
     for which, value in limits:
         resource.setrlimit(which, value)
     for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
@@ -779,7 +782,15 @@ class Sandbox:
             "unprivileged_user": self.user is not None,
             "private_network": same("net") is False,
             "private_mounts": same("mnt") is False,
+            "network_filter": self._seccomp_filtered(),
         }
+
+    def _seccomp_filtered(self) -> bool:
+        try:
+            with open(f"/proc/{self.proc.pid}/status", "rb") as fh:
+                return any(line.split() == [b"Seccomp:", b"2"] for line in fh)
+        except OSError:
+            return False
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
