@@ -365,6 +365,26 @@ def explain_findings(
     return list(dict.fromkeys(notes))[:20], list(dict.fromkeys(flags))[:50]
 
 
+_WARNED: set[str] = set()
+
+
+def _warn_if_weaker(isolation: dict[str, bool]) -> None:
+    """One line, once per process, when the sandbox runs with less than it would as root
+    with namespaces (docs/security.md has the table of what each mode guarantees)."""
+    if not isolation.get("unprivileged_user"):
+        missing = "no unprivileged uid (not root): the submission runs as you"
+    elif not (isolation.get("private_mounts") and isolation.get("private_network")):
+        missing = (
+            "no mount or network namespace (no CAP_SYS_ADMIN): the sandbox relies on file "
+            "permissions and its network filter, and shares /tmp with this machine"
+        )
+    else:
+        return
+    if missing not in _WARNED:
+        _WARNED.add(missing)
+        print(f"[autograde] warning: weaker sandbox here: {missing}", file=sys.stderr)
+
+
 def submission_key(cells: list[tuple[int, str]]) -> str:
     """A hash of the submission's code cells (what hidden inputs are derived from)."""
     digest = hashlib.sha256()
@@ -406,6 +426,7 @@ def grade_cells(
         load = sandbox.wait_loaded()
         report.load_problems = list(load.problems)
         report.isolation = dict(load.isolation)
+        _warn_if_weaker(report.isolation)
         findings = [f.__dict__ for f in scan_submission(cells, assignment.forbidden_apis)]
         report.scan_notes, report.staff_flags = explain_findings(course, assignment, findings)
         report.load_failure = load.failure

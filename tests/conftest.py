@@ -43,3 +43,20 @@ def grade_text(
 def messages(report: GradeReport) -> str:
     """Every case message of a report, one per line (for assertions on feedback)."""
     return "\n".join(f"{t.name}: {r.case}: {r.message}" for t in report.tests for r in t.records)
+
+
+def expected_isolation() -> dict[str, bool]:
+    """What the sandbox's isolation report should say on this machine, as root: the
+    namespaces need CAP_SYS_ADMIN (absent in Gradescope's and Docker's containers); the
+    uid drop and the network filter never do."""
+    import os
+
+    from autograder.sandbox.reach import _mount_namespaces_work
+
+    namespaces = os.geteuid() == 0 and _mount_namespaces_work()
+    return {
+        "unprivileged_user": os.geteuid() == 0,
+        "private_network": namespaces,
+        "private_mounts": namespaces,
+        "network_filter": True,
+    }
