@@ -46,3 +46,47 @@ def test_a_child_that_stops_reading_costs_its_case_not_the_run(forked):
         sandbox.release()
         if zygote is not None:
             zygote.close()
+
+
+DAEMON = """
+import os, time
+
+def spawn():
+    r, w = os.pipe()
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:  # a daemon: its own session, its parent gone
+            os.write(w, str(os.getpid()).encode())
+            time.sleep(60)
+        os._exit(0)
+    os.close(w)
+    return int(os.read(r, 32))
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except OSError:
+        return False
+
+
+def test_without_a_uid_of_its_own_a_daemon_dies_with_the_sandbox(monkeypatch):
+    """Not root (no slot uid, no kill by uid): the child is a subreaper, and its whole tree
+    is killed when it is, a double-forked setsid daemon included."""
+    from autograder.sandbox import process
+
+    monkeypatch.setattr(process, "acquire_identity", lambda user=None: None)
+    sandbox = Sandbox([(0, DAEMON)], [], SandboxConfig())
+    try:
+        assert sandbox.start().ok
+        probe = {"name": "p", "source": "def p(ns):\n    return ns.spawn()\n"}
+        daemon = sandbox.call("q1", [], probe, [], 0, 20).value
+        assert _alive(daemon)
+    finally:
+        sandbox.release()
+    deadline = time.monotonic() + 5
+    while _alive(daemon) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(daemon)

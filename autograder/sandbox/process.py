@@ -51,7 +51,7 @@ __all__ = [
 #: unless a package asks; any that is a real account is skipped).
 SLOT_UID_BASE, SLOT_COUNT = 64000, 256
 SLOT_LOCK_DIR = "/run/autograde-slots" if os.path.isdir("/run") else "/tmp/autograde-slots"
-_PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_SET_NO_NEW_PRIVS = 1, 4, 38
+_PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER, _PR_SET_NO_NEW_PRIVS = 1, 4, 36, 38
 _CLONE_NEWNS, _CLONE_NEWNET = 0x00020000, 0x40000000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
 _MS_REC, _MS_PRIVATE = 0x4000, 1 << 18
@@ -263,6 +263,9 @@ def become_sandboxed(
         _prctl(_PR_SET_DUMPABLE, 1)
     _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     _prctl(_PR_SET_NO_NEW_PRIVS, 1)
+    # Orphans of the student's processes (a double-forked daemon) become the child's, not
+    # init's: without a uid of its own, descent is how they are all found and killed.
+    _prctl(_PR_SET_CHILD_SUBREAPER, 1)
     if isolate_network:  # with or without a network namespace: no sockets but AF_UNIX
         seccomp.install()
     for which, value in limits:
@@ -590,6 +593,48 @@ def _strings(raw: object, count: int, length: int) -> list[str]:
     return [x[:length] for x in raw[:count] if isinstance(x, str)]
 
 
+def _descendants(root: int) -> set[int]:
+    """Every process below ``root`` (from /proc's parent links)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                ppid = int(fh.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _kill_tree(root: int) -> None:
+    """Stop ``root``'s descendants until no new one appears (a fork bomb cannot outrun a
+    stopped parent), then kill them all. ``root`` is a subreaper, so none has escaped."""
+    stopped: set[int] = set()
+    for _ in range(100):
+        fresh = _descendants(root) - stopped
+        if not fresh:
+            break
+        for pid in fresh:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except (ProcessLookupError, PermissionError):
+                pass
+        stopped |= fresh
+    for pid in stopped:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
 def _remove_files_of(uid: int, folders: Sequence[str] = tuple(SCRATCH)) -> None:
     """Remove what ``uid`` owns in the world-writable scratch folders (where no private
     mount namespace gave the sandbox its own): the next submission on this slot finds
@@ -826,6 +871,8 @@ class Sandbox:
     def kill(self) -> None:
         """Kill the child, its process group, and anything else running as the sandbox user."""
         if self.proc is not None:
+            if self.user is None:  # no uid of its own: find its processes by descent
+                _kill_tree(self.proc.pid)
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
