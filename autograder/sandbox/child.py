@@ -143,8 +143,13 @@ def _compile_probe(spec: dict, cache: dict):
     return cache[key]
 
 
-def _call(req: dict, ns: Namespace, traps, cache: dict) -> bytes:
-    """Run one probe call; the reply, encoded for the wire."""
+def _call(req: dict, ns: Namespace, traps: tuple, cache: dict) -> bytes:
+    """Run one probe call; the reply, encoded for the wire.
+
+    ``traps`` is ``(enter, leave, violations)``, taken from the trap state before any
+    student code ran: what the student's code does to the traps module later does not
+    change which functions run here."""
+    enter, leave, violations = traps
     from autograder import probe_helpers
     from autograder.wire import encode, frame
 
@@ -154,7 +159,7 @@ def _call(req: dict, ns: Namespace, traps, cache: dict) -> bytes:
     main_pid = os.getpid()
     probe = _compile_probe(req["probe"], cache)
     probe_helpers.seed_all(req["seed"])
-    traps.enter(req["question"], list(req["forbidden"]))
+    enter(str(req["question"]), list(req["forbidden"]))
     started = time.perf_counter()
     try:
         value = probe(ns, *req["args"])
@@ -185,16 +190,16 @@ def _call(req: dict, ns: Namespace, traps, cache: dict) -> bytes:
     else:
         reply.update(status="ok", value=value)
     finally:
-        traps.leave()
+        leave()
         if os.getpid() != main_pid:  # a copy made by os.fork() in the student's code
             os._exit(0)
     reply["seconds"] = time.perf_counter() - started
-    if traps.violations:
+    if violations:
         reply = {
             "id": req["id"],
             "status": "error",
             "kind": "forbidden",
-            "message": f"called {traps.violations[0]}, which {req['question']} forbids",
+            "message": f"called {violations[0]}, which {req['question']} forbids",
             "seconds": reply["seconds"],
         }
     try:
@@ -223,7 +228,8 @@ def main(argv: list[str]) -> int:
     from .traps import traps_for
 
     hello = read_message(request_fd)
-    traps = traps_for(list(hello.get("forbidden", [])))
+    enter, leave, _check, violations = traps_for(list(hello.get("forbidden", [])))
+    traps = (enter, leave, violations)
     sys.modules["autograde_check"] = _runtime_stub_module()
     names: dict = {"__name__": "submission", "__builtins__": __builtins__}
     report = _load(hello["cells"], names)

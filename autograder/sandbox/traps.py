@@ -20,7 +20,8 @@ import importlib
 import importlib.abc
 import inspect
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 __all__ = ["ForbiddenAPIError", "TrapState", "install_traps", "traps_for", "unresolvable"]
 
@@ -29,19 +30,42 @@ class ForbiddenAPIError(RuntimeError):
     """A forbidden API was called while a question that forbids it was being graded."""
 
 
-class TrapState:
-    """Which question's probe is running, and what it reached for."""
+class TrapState(NamedTuple):
+    """Handles on the traps' state: which question's probe runs, what it reached for.
 
-    def __init__(self) -> None:
-        self.question: str | None = None
-        self.active: frozenset[str] = frozenset()
-        self.violations: list[str] = []
+    The state itself lives in closures, not in attributes: a plain attribute write from
+    student code (``traps._STATE.active = ...``, ``TrapState.enter = ...``) changes
+    nothing, because the traps were built with, and the child keeps, the functions
+    themselves. Digging the closures out (``__closure__``, ``gc``, ``ctypes``) is still
+    possible in-process; the trusted side's static scan flags those constructs.
+    """
 
-    def enter(self, question: str, forbidden: list[str]) -> None:
-        self.question, self.active, self.violations = question, frozenset(forbidden), []
+    enter: Callable[[str, list[str]], None]
+    leave: Callable[[], None]
+    check: Callable[[str], None]  # raises ForbiddenAPIError if the running question forbids
+    violations: list[str]
 
-    def leave(self) -> None:
-        self.question, self.active = None, frozenset()
+
+def _new_state() -> TrapState:
+    current: dict[str, Any] = {"question": None, "active": frozenset()}
+    violations: list[str] = []
+
+    def enter(question: str, forbidden: list[str]) -> None:
+        current["question"], current["active"] = question, frozenset(forbidden)
+        violations.clear()
+
+    def leave() -> None:
+        current["question"], current["active"] = None, frozenset()
+
+    def check(name: str) -> None:
+        if name in current["active"]:
+            violations.append(name)  # before raising: catching the error does not hide it
+            raise ForbiddenAPIError(
+                f"{name} is not allowed in {current['question']}: this question asks you "
+                "to compute it yourself"
+            )
+
+    return TrapState(enter, leave, check, violations)
 
 
 def _resolve(dotted: str) -> tuple[Any, str, Any]:
@@ -58,19 +82,11 @@ def _resolve(dotted: str) -> tuple[Any, str, Any]:
     raise LookupError(dotted)
 
 
-def _make_trap(name: str, original: Any, state: TrapState) -> Any:
-    def refuse() -> None:
-        state.violations.append(name)
-        raise ForbiddenAPIError(
-            f"{name} is not allowed in {state.question}: this question asks you to "
-            "compute it yourself"
-        )
-
+def _make_trap(name: str, original: Any, check: Callable[[str], None]) -> Any:
     if isinstance(original, type):
 
         def __init__(self, *args, **kwargs):
-            if name in state.active:
-                refuse()
+            check(name)
             original.__init__(self, *args, **kwargs)
 
         return type(
@@ -85,8 +101,7 @@ def _make_trap(name: str, original: Any, state: TrapState) -> Any:
         )
 
     def trap(*args, **kwargs):
-        if name in state.active:
-            refuse()
+        check(name)
         return original(*args, **kwargs)
 
     for attr in ("__name__", "__qualname__", "__module__", "__doc__"):
@@ -121,7 +136,7 @@ def _expand(name: str) -> list[str]:
 
 # The traps installed in this process: the zygote installs an assignment's once and every
 # child it forks inherits them (installing walks every loaded torch module, ~60 ms).
-_STATE = TrapState()
+_STATE = _new_state()
 _INSTALLED: set[str] = set()
 
 
@@ -158,7 +173,7 @@ def _install(entry: str, state: TrapState) -> bool:
     except (LookupError, AttributeError):
         return False
     for _member, owner, attr, original in members:
-        trap = _make_trap(entry, original, state)
+        trap = _make_trap(entry, original, state.check)
         setattr(owner, attr, trap)
         # Re-exports: torch.optim.Adam is also torch.optim.adam.Adam.
         for mod in list(sys.modules.values()):
