@@ -90,3 +90,36 @@ def test_without_a_uid_of_its_own_a_daemon_dies_with_the_sandbox(monkeypatch):
     while _alive(daemon) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(daemon)
+
+
+PACE = """
+import time
+
+def wait(seconds):
+    time.sleep(seconds)
+    return seconds
+
+def spin(seconds):
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+    return seconds
+"""
+
+
+def test_a_probes_limit_counts_its_own_cpu_time_not_the_machines_load():
+    """Busy neighbours slow a child down without using its CPU time: a call that waits
+    1.5 s under a 1 s limit still finishes (the wall-clock cap is 3x the limit), and one
+    that computes for 3 s is stopped (after 1 s of CPU, or 3 s on a loaded machine)."""
+    sandbox = Sandbox([(0, PACE)], [], SandboxConfig())
+    try:
+        assert sandbox.start().ok
+        wait = {"name": "w", "source": "def w(ns, s):\n    return ns.wait(s)\n"}
+        spin = {"name": "s", "source": "def s(ns, s):\n    return ns.spin(s)\n"}
+        assert sandbox.call("q1", [], wait, [1.5], 0, 1.0).status == "ok"
+        res = sandbox.call("q1", [], spin, [3.0], 0, 1.0)
+        assert res.status == "timeout", res
+        assert "of CPU time" in res.message
+        assert sandbox.call("q1", [], wait, [10.0], 0, 1.0).status == "timeout"
+    finally:
+        sandbox.release()

@@ -593,6 +593,28 @@ def _strings(raw: object, count: int, length: int) -> list[str]:
     return [x[:length] for x in raw[:count] if isinstance(x, str)]
 
 
+#: A probe call may take its time limit in CPU seconds, and this many times it in
+#: wall-clock seconds (a child that sleeps or blocks uses no CPU).
+WALL_FACTOR = 3.0
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time of ``pid`` and of its children it has waited for, from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+        return sum(int(x) for x in fields[11:15]) / _CLOCK_TICKS  # utime stime cutime cstime
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _readable(fd: int, timeout_s: float) -> bool:
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(max(0.0, timeout_s) * 1000))
+
+
 def _descendants(root: int) -> set[int]:
     """Every process below ``root`` (from /proc's parent links)."""
     children: dict[int, list[int]] = {}
@@ -1029,28 +1051,52 @@ class Sandbox:
             "seed": seed,
         }
         started = time.monotonic()
+        cpu_at_send = _cpu_seconds(self.proc.pid)
         try:
             write_message(self._req, req, started + timeout_s)
         except ChannelTimeout:  # it stopped reading: the same as not answering
             return lambda: self._timed_out(started, timeout_s)
         except (BrokenPipeError, OSError):
             pass  # the child died: reading its reply says how
-        return lambda: self._finish_call(call_id, started, timeout_s)
+        return lambda: self._finish_call(call_id, started, timeout_s, cpu_at_send)
 
     def _timed_out(self, started: float, timeout_s: float) -> CallResult:
         self.kill()
         return CallResult(
             "timeout",
-            message=f"did not finish within {timeout_s:g} s "
-            "(an infinite loop, or much slower than needed?)",
+            message=f"did not finish within {timeout_s:g} s of CPU time "
+            f"(or {WALL_FACTOR * timeout_s:g} s of waiting): an infinite loop, or much "
+            "slower than needed?",
             seconds=time.monotonic() - started,
         )
 
-    def _finish_call(self, call_id: int, started: float, timeout_s: float) -> CallResult:
+    def _wait_for_reply(self, started: float, timeout_s: float, cpu_at_send: float | None) -> bool:
+        """Until the reply starts to arrive (True), or the call is over its limit (False).
+
+        The limit counts the child's CPU time, so that busy neighbours (other submissions
+        of a batch, a loaded machine) cannot eat it; a child that waits instead of
+        computing is stopped after WALL_FACTOR times the limit of wall-clock time.
+        """
+        wall_deadline = started + WALL_FACTOR * timeout_s
+        while True:
+            left = wall_deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if _readable(self._rep, min(0.2, left)):
+                return True
+            cpu = _cpu_seconds(self.proc.pid) if self.proc is not None else None
+            if cpu is not None and cpu_at_send is not None and cpu - cpu_at_send >= timeout_s:
+                return False
+
+    def _finish_call(
+        self, call_id: int, started: float, timeout_s: float, cpu_at_send: float | None
+    ) -> CallResult:
         try:
             if self._rep is None:
                 raise ChannelClosed("the sandbox is not running")
-            raw = read_message(self._rep, started + timeout_s)
+            if not self._wait_for_reply(started, timeout_s, cpu_at_send):
+                return self._timed_out(started, timeout_s)
+            raw = read_message(self._rep, started + WALL_FACTOR * timeout_s)
         except ChannelTimeout:
             return self._timed_out(started, timeout_s)
         except (ChannelClosed, BrokenPipeError):
