@@ -114,8 +114,9 @@ def simulate_nqm(
     All ``n_runs`` runs start at ``w0`` and advance together through ``nqm_step`` (no
     Python loop over runs). Each step calls
     ``torch.randn(n_runs, d, generator=generator, dtype=torch.float64)`` exactly once (on
-    the CPU; then moved to ``h.device``) and uses it as ``z``. For ``"ema"`` the risk is
-    measured at the average w̃, for the other methods at w.
+    the CPU; then moved to ``h.device``) and uses it as ``z``, where d is the length of
+    ``h`` (this problem's size, not the notebook's global ``d``). For ``"ema"`` the risk
+    is measured at the average w̃, for the other methods at w.
 
     Args:
         h, c: (d,) float64.

@@ -152,10 +152,19 @@ def _sgd_mean_and_se(h, c, alpha, B, w0, n_steps, n_runs):
     return mean, (var / n_runs).sqrt()
 
 
+# A statistical check, so its bound is set for every seed the grader may draw (hidden
+# inputs may vary per submission): 120 (k, i) entries per case, each a mean of 4000
+# runs. At 6 standard errors a correct simulator fails a case with probability below
+# 120 · 2Φ(−6) ≈ 2.4e-7 (a few times that for the mild skew of a mean of squares), where
+# 5 gave 7e-5 (the reference over 600 random cases: worst entry at 2.8 SE in the median
+# case, 4.1 at the 99th percentile, 4.5 at most). A wrong noise scale or decay is off by
+# far more than 6 SE (one SE is about 2 % of the risk). Kernels do not matter: float64
+# randn is the same bits under every ATen capability and the mean over 4000 runs varies
+# by ~1e-15.
 def test_q1_monte_carlo_within_standard_errors(grade):
     for i, gen in grade.cases(2):
         h, c, w0, alpha, B = _config(gen, 3)
-        case = f"SGD, 4000 runs × 40 steps within 5 standard errors of the exact risk (α = {alpha}, B = {B}, case {i})"
+        case = f"SGD, 4000 runs × 40 steps within 6 standard errors of the exact risk (α = {alpha}, B = {B}, case {i})"
         got = grade.run(simulate, h, c, alpha, B, w0, 40, 4000, _seed(gen), "sgd", 0.0, case=case)
         if got is None:
             continue
@@ -163,7 +172,7 @@ def test_q1_monte_carlo_within_standard_errors(grade):
         if not (isinstance(got, torch.Tensor) and got.shape == mean.shape):
             grade.check(False, case=case, message=f"expected a tensor of shape {tuple(mean.shape)}")
             continue
-        z = (got - mean).abs() - 5 * se - 1e-12 * (1 + mean.abs())
+        z = (got - mean).abs() - 6 * se - 1e-12 * (1 + mean.abs())
         k, j = divmod(int(z.argmax()), 3)
         grade.check(
             bool((z <= 0).all()),

@@ -84,11 +84,15 @@ def test_q4_rate_regimes(grade):
             lo = (1 - math.sqrt(ah)) ** 2
             beta = lo + (1 - lo) * (0.05 + 0.9 * float(torch.rand(1, generator=gen)))
             under.append([ah, 1.0, beta])
-        # overdamped, small αh: the rate is ≈ 1 − αh/(1 − β)
+        # overdamped, small αh: the rate is ≈ 1 − x with x = αh/(1 − β); the next term is
+        # −x²β/(1 − β), and near critical damping the expansion fails. With αh ≤ 1e-2 and
+        # β ≤ 0.6 the exact rate is within 4.2 % of x of 1 − x (worst case over the whole
+        # range, computed from the roots), well inside the 20 % allowed; β up to 0.8, as
+        # before, let even the reference miss it (46 %) on some draws.
         over = []
         for _ in range(3):
             ah = 1e-3 * (1 + 9 * float(torch.rand(1, generator=gen)))
-            beta = 0.8 * float(torch.rand(1, generator=gen))
+            beta = 0.6 * float(torch.rand(1, generator=gen))
             over.append([ah, 1.0, beta])
         case = f"rates in both regimes (case {i})"
         got = grade.run(rates, under + over, case=case)

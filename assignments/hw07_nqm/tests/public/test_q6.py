@@ -32,6 +32,9 @@ def steps_figure(ns):
     return data
 
 
+# T0 on step counts holds on any CPU: over every setting, step and B ∈ {1, 8, 64} the
+# closest total risk is 8.9e-4 (relative) away from the target 0.1, far above float64
+# rounding, so no kernel or formulation can move a first hit.
 def test_q6_steps(grade):
     grade.compare(
         steps, H, W0, GRIDS, case="B = 8, target 0.1, k_max = 200; table for B ∈ {1, 64}", **T0
