@@ -204,6 +204,28 @@ def _grade_one(
     return graded.results
 
 
+def _open_to_sandboxes(paths: list[Path]) -> list[str]:
+    """Warnings for input folders that a sandbox could read where no mount namespace hides
+    them (no CAP_SYS_ADMIN): a class's notebooks are none of one student's business."""
+    from .sandbox.reach import _mount_namespaces_work
+
+    if _mount_namespaces_work():
+        return []
+    warnings = []
+    for path in paths:
+        folder = path if path.is_dir() else path.parent
+        try:
+            mode = folder.stat().st_mode
+        except OSError:
+            continue
+        if mode & 0o005:
+            warnings.append(
+                f"{folder} is readable by other users and no mount namespace can hide it "
+                f"here: a submission could read its classmates' files (chmod 700 {folder})"
+            )
+    return warnings
+
+
 def private_folders(
     folders: list[Path], warnings: list[str], needed: tuple[str, ...] = ()
 ) -> tuple[str, ...]:
@@ -318,6 +340,10 @@ def grade_class(
     report = BatchReport()
     (out / "results").mkdir(parents=True, exist_ok=True)
     (out / "feedback").mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:  # the slot uids must not read anyone's results or feedback
+        for folder in (out, out / "results", out / "feedback"):
+            os.chmod(folder, 0o700)
+        report.warnings += _open_to_sandboxes(paths)
     with tempfile.TemporaryDirectory(prefix="autograde-batch-") as scratch:
         students = collect_students(paths, Path(scratch), report.warnings)
         hide = private_folders(

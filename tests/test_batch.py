@@ -68,6 +68,9 @@ def test_grade_a_folder(demo_course, tmp_path):
     assert rows["frank"]["status"].startswith("not graded: Your submission could not be graded")
     assert (out / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "dtype float32, expected float64" in (out / "feedback" / "bob.md").read_text()
+    if os.geteuid() == 0:  # the slot uids cannot read anyone's results or feedback
+        for folder in (out, out / "results", out / "feedback"):
+            assert folder.stat().st_mode & 0o777 == 0o700
     # Nothing to do the second time; --regrade redoes exactly one student.
     again = grade_class(
         demo_course, demo_course.assignment("hw99"), [tmp_path / "class"], out, jobs=2
