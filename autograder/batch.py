@@ -358,7 +358,9 @@ def grade_class(
         todo = [
             s
             for s in students
-            if s.id in regrade or not (out / "results" / f"{s.id}.json").is_file()
+            if s.id in regrade
+            or not (out / "results" / f"{s.id}.json").is_file()
+            or not (out / "feedback" / f"{s.id}.md").is_file()
         ]
         report.skipped = len(students) - len(todo)
         if report.skipped:
@@ -415,8 +417,9 @@ def grade_class(
                         assignment, f"{type(exc).__name__}: {exc}", grader_fault=True
                     )
                     report.failed.append(s.id)
-                write_json_atomic(out / "results" / f"{s.id}.json", results)
+                # feedback first: results/<id>.json is what marks a student as graded
                 _write_text_atomic(out / "feedback" / f"{s.id}.md", feedback_markdown(results))
+                write_json_atomic(out / "results" / f"{s.id}.json", results)
                 report.graded += 1
                 progress.step(s.id, f"{results.get('score', 0):g}")
             pool.shutdown(wait=False)  # the workers wind down while the summaries are written

@@ -94,7 +94,11 @@ def _import_file(path: Path, module_name: str) -> ModuleType:
         raise ImportError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]  # never used half-loaded: the next import raises again
+        raise
     return module
 
 
