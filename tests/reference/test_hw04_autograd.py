@@ -498,6 +498,14 @@ def test_hidden_tests_give_the_reference_full_marks_whatever_the_salt(salt):
     assert math.isclose(sum(r.score for r in results.values()), 100.0)
 
 
+def test_tame_programs_skip_candidates_that_overflow():
+    # Under this salt, a candidate program of test_q1_random_expressions overflows exp()
+    # in the reference itself; the test used to crash (a lost case for every student).
+    results = _run_hidden(ref, "salt-37", only={"test_q1_random_expressions"})
+    (r,) = results.values()
+    assert all(c.passed for c in r.records) and r.records, [c.message for c in r.records]
+
+
 def _mutant(edit):
     """The reference with its source edited by ``edit``: a plausible student mistake."""
     source = Path(ref.__file__).read_text(encoding="utf-8")

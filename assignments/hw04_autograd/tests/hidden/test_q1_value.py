@@ -332,8 +332,14 @@ def _tame_program(grade, rng):
         leaves, program, n_out = _program(rng)
         if max(_uses(program).values()) < 2:
             continue
-        ref = grade.reference(run_program, leaves, program, n_out)
-        if max(map(abs, ref["data"])) <= 30 and max(map(abs, ref["grads"])) <= 100:
+        try:
+            ref = grade.reference(run_program, leaves, program, n_out)
+        except (ArithmeticError, ValueError, TypeError):
+            # e.g. exp of a huge node raises OverflowError in the reference too: not a
+            # tame candidate (without this, some course salts crash the test)
+            continue
+        # all(...) rather than max(...) <= bound, so that a NaN is rejected too
+        if all(abs(v) <= 30 for v in ref["data"]) and all(abs(g) <= 100 for g in ref["grads"]):
             return leaves, program, n_out
     raise RuntimeError("no tame program found")  # never seen; the test fails loudly
 
@@ -426,7 +432,8 @@ def test_q1_random_expressions(grade):
 
 def test_q1_gradients_match_finite_differences(grade):
     # A property with no reference gradient: your backward against central differences
-    # of your own forward pass.
+    # of your own forward pass. Pure Python floats (no torch kernels); measured for the
+    # reference over 300 draws of the inputs: at most 1.6e-3 of the 1e-6 threshold.
     h = 1e-6
     for i, gen in grade.cases(3):
         rng = random.Random(gen.initial_seed())

@@ -66,15 +66,26 @@ def test_q3_within_standard_errors(grade):
         case = (
             f"4000 runs × 40 steps within 5 standard errors of the closed form (η = {eta}, B = {B})"
         )
-        got = grade.run(monte_carlo, x, eta, 40, w0, B, 4000, _seed(gen), case=case)
+        got, ref = grade.run_and_reference(
+            monte_carlo, x, eta, 40, w0, B, 4000, _seed(gen), case=case
+        )
         if got is None:
             continue
         cf = torch.tensor(
             [_closed_form(w0, mu, s2, eta, k, B) for k in range(41)], dtype=torch.float64
         )
         se = _standard_errors(x, eta, 40, w0, B, 4000, _seed(gen))
-        ok = got.shape == cf.shape and bool(((got - cf).abs() <= 5 * se + 1e-12).all())
-        worst = int(((got - cf).abs() / (se + 1e-300)).argmax()) if got.shape == cf.shape else 0
+        # The draws come from a seeded CPU generator (the same on every machine; CPU settings
+        # move the MSE by rounding only), and a correct answer makes the reference's draws.
+        # The inputs depend on the submission, so some draw puts the reference itself
+        # beyond 5 standard errors (worst seen in 300 cases: 3.9): the band widens to the
+        # reference's own deviation there, so such a draw costs a correct answer nothing.
+        band = torch.maximum(5 * se + 1e-12, (ref - cf).abs() * (1 + 1e-6) + 1e-12)
+        ok = got.shape == cf.shape and bool(((got - cf).abs() <= band).all())
+        # the step that exceeds its band the most (NaN counts as the worst); at k = 0 the
+        # standard error is 0, so dividing by it would name k = 0 whenever it is not exact
+        excess = ((got - cf).abs() - band).nan_to_num(nan=math.inf)
+        worst = int(excess.argmax()) if got.shape == cf.shape else 0
         grade.check(
             ok,
             case=case,
@@ -91,6 +102,7 @@ def test_q3_vectorised(grade):
     if got is not None:
         mu, s2 = float(x.mean()), float(((x - x.mean()) ** 2).mean())
         floor = _closed_form(0.0, mu, s2, 0.1, 200, 1)
+        # fixed inputs; measured under 24 CPU settings: 1.65 % from the floor (window 10 %)
         grade.check(
             abs(float(got[-1]) - floor) < 0.1 * floor,
             case="20 000 runs × 200 steps: the final MSE is near the floor ησ²/(2 − η)",

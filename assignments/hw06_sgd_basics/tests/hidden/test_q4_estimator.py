@@ -56,17 +56,26 @@ def test_q4_unbiased_and_variance(grade):
         w = 0.3
         mu, s2 = float(x.mean()), float(((x - x.mean()) ** 2).mean())
         seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen))
-        got = grade.run(empirical, x, w, B, 5000, seed, case=f"5000 draws, B = {B}")
+        got, ref = grade.run_and_reference(
+            empirical, x, w, B, 5000, seed, case=f"5000 draws, B = {B}"
+        )
         if got is None:
             continue
         sd = math.sqrt(s2 / B / 5000)
+        # The probe draws the indices from a seeded CPU generator (the same on every
+        # machine), so a correct answer gets the reference's values up to rounding. The
+        # inputs depend on the submission, and about 1 draw in 4000 puts the reference's own
+        # variance beyond 10 % (B = 1; the mean: far rarer): there the allowance widens to
+        # the reference's deviation, so such a draw costs a correct answer nothing.
+        mean_allowed = max(5 * sd, abs(ref["mean"] - (w - mu)) * (1 + 1e-6) + 1e-12)
+        var_allowed = max(0.1 * s2 / B, abs(ref["var"] - s2 / B) * (1 + 1e-6) + 1e-12)
         grade.check(
-            abs(got["mean"] - (w - mu)) <= 5 * sd,
+            abs(got["mean"] - (w - mu)) <= mean_allowed,
             case=f"unbiased: the mean of 5000 draws is w − μ within 5 standard errors (B = {B})",
             message=f"mean {got['mean']:.5f}, w − μ = {w - mu:.5f}, standard error {sd:.2g}",
         )
         grade.check(
-            abs(got["var"] - s2 / B) <= 0.1 * s2 / B,
+            abs(got["var"] - s2 / B) <= var_allowed,
             case=f"the variance of 5000 draws is σ²/B within 10 % (B = {B})",
             message=f"variance {got['var']:.5f}, σ²/B = {s2 / B:.5f}",
         )
