@@ -377,6 +377,8 @@ _WARNED: set[str] = set()
 def _warn_if_weaker(isolation: dict[str, bool]) -> None:
     """One line, once per process, when the sandbox runs with less than it would as root
     with namespaces (docs/security.md has the table of what each mode guarantees)."""
+    if not isolation:  # the child never loaded: nothing to say about its isolation
+        return
     if not isolation.get("unprivileged_user"):
         missing = "no unprivileged uid (not root): the submission runs as you"
     elif not (isolation.get("private_mounts") and isolation.get("private_network")):

@@ -795,13 +795,19 @@ class Sandbox:
             except ZygoteError as exc:
                 self._lose_zygote(exc)
                 self.launch()
-        deadline = time.monotonic() + self.cfg.load_timeout_s
+        started = time.monotonic()
+        deadline = started + WALL_FACTOR * self.cfg.load_timeout_s
         try:
+            cpu_at_send = _cpu_seconds(self.proc.pid)
             write_message(
                 self._req,
                 {"op": "load", "cells": [list(c) for c in self.cells], "forbidden": self.forbidden},
                 deadline,
             )
+            # like a probe call: the limit counts the child's CPU time (importing torch,
+            # loading the definitions), not the time a loaded machine made it wait
+            if not self._wait_for_reply(started, self.cfg.load_timeout_s, cpu_at_send):
+                raise ChannelTimeout()
             raw = read_message(self._rep, deadline)
             if not isinstance(raw, dict) or raw.get("status") != "loaded":
                 raise WireError("unexpected reply to load")
@@ -817,8 +823,9 @@ class Sandbox:
                 False,
                 failure=(
                     "loading your notebook's definitions took longer than "
-                    f"{self.cfg.load_timeout_s:g} s "
-                    "(is there a loop or a long computation in a class body or a constant?)"
+                    f"{self.cfg.load_timeout_s:g} s of CPU time (or "
+                    f"{WALL_FACTOR * self.cfg.load_timeout_s:g} s of waiting): is there a loop "
+                    "or a long computation in a class body or a constant?"
                 ),
             )
             self.kill()
