@@ -163,6 +163,18 @@ def _public_checks(entry: Entry) -> list[str]:
     return [f"{q} {case}: {msg}" for q, case, ok, msg in result.rows if not ok]
 
 
+def _public_checks_isolated(entry: Entry) -> list[str]:
+    """``_public_checks``, leaving torch's default dtype as it found it (a notebook may
+    set it, and the next notebook graded in this worker must not inherit it)."""
+    import torch
+
+    before = torch.get_default_dtype()
+    try:
+        return _public_checks(entry)
+    finally:
+        torch.set_default_dtype(before)
+
+
 def _worker(course_root: str, manifest: str, out: str) -> int:
     """Grade every entry of ``manifest`` here, under this process's environment."""
     from .sandbox.process import Zygote
@@ -188,7 +200,7 @@ def _worker(course_root: str, manifest: str, out: str) -> int:
                     for t in graded.results.get("tests", [])
                     if t.get("score", 0) < t.get("max_score", 0)
                 ],
-                "public": _public_checks(e) if e.checks else [],
+                "public": _public_checks_isolated(e) if e.checks else [],
             }
     finally:
         zygote.close()

@@ -130,8 +130,8 @@ for k in (1, 2, 3, 7):
     diff = max(float((a - b).abs().max()) for a, b in zip(grads, plain_grads))
     print(f"k = {k}: largest gradient difference to the plain model {diff:.1e}")
 
-unit = 64 * width * 4  # bytes of one (batch, width) float32 activation
 x = torch.randn(64, width)
+unit = x.numel() * x.element_size()  # bytes of one (batch, width) float32 activation
 for k in (1, 4, 16):
     fwd = saved_activation_bytes(lambda z, k=k: checkpointed_forward(layers, z, k), x, params)
     print(f"k = {k:2d}: the forward pass keeps {fwd // unit} (batch, width) segment inputs")

@@ -57,6 +57,8 @@ def test_q3_properties(grade):
         inside = all(1e-4 <= v <= 1.0 for v in lr) and all(-1.0 <= v <= 2.0 for v in x)
         z = [(math.log(v) - math.log(1e-4)) / -math.log(1e-4) for v in lr]
         ks = max(max((i + 1) / 256 - v, v - i / 256) for i, v in enumerate(z))
+        # Halton points are computed in Python floats (no kernels): the reference's KS
+        # distance is 0.0039 under every CPU setting, against the bound 0.1019.
         ok = inside and len(pts) == 256 and ks < 1.63 / 16
         msg = (
             "a sample lies outside its bounds"

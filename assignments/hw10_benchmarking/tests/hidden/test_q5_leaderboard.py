@@ -13,11 +13,16 @@ def config(ns):
 
 @probe
 def steps_to_target(ns, cfg):
-    # the student's own training, on the student's side: measured for the leaderboard only
+    # the student's own training, on the student's side: measured for the leaderboard only.
+    # A run_trial that raises posts inf (the worst value) instead of failing a q5 case: q4
+    # grades run_trial, and the leaderboard must score nothing.
     torch.set_num_threads(1)
     hp = {k: v for k, v in cfg.items() if k != "optimizer"}
-    r = ns.run_trial(cfg["optimizer"], hp, ns.make_workload("digits"), 1500, 25, 0)
-    return float(r["steps_to_target"])
+    try:
+        r = ns.run_trial(cfg["optimizer"], hp, ns.make_workload("digits"), 1500, 25, 0)
+        return float(r["steps_to_target"])
+    except Exception:
+        return math.inf
 
 
 KEYS = {"lr", "one_minus_momentum", "one_minus_beta1", "one_minus_beta2", "eps"}
@@ -59,6 +64,9 @@ def test_q5_leaderboard(grade):
     mine, ref_steps = grade.run_and_reference(
         steps_to_target, cfg, case="your run_trial runs your configuration"
     )
+    # float64 training; the reference's own config reaches 95 % at step 100 (the correct_alt
+    # Adam lr 3e-3 at step 400) under all 16 CPU settings of the matrix: the threshold is
+    # far from both, and a config that barely makes it is the student's own margin
     grade.check(
         ref_steps <= 1500,
         case=case,

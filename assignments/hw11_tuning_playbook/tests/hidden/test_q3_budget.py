@@ -81,13 +81,21 @@ def test_q3_properties(grade):
                 f"({got['best_step']}, {got['best_val']}), final {got['final_val']}",
             )
         slow = {"lr": 1e-3, "weight_decay": 0.0, "width": 8, "batch_size": 16}
-        case = f"property: a small lr (1e-3, 20 steps) does not overfit, best step = 20 (case {i})"
-        got = grade.run(train, slow, 20, 5, i, data, case=case)
+        case = (
+            f"property: a small lr (1e-3, 20 steps) hardly overfits: the best checkpoint is "
+            f"the reference's (usually step 20) (case {i})"
+        )
+        # Not a fixed "best step = 20": the data are drawn per submission, and on about 0.7 %
+        # of the draws (2 of 300 measured) the reference's own curve is lowest before step
+        # 20, so a correct answer would fail. Judged against the reference on the same data;
+        # the curves agree to rounding (float64), far below the gaps between evaluations.
+        got, ref = grade.run_and_reference(train, slow, 20, 5, i, data, case=case)
         if got is not None:
             grade.check(
-                got["best_step"] == 20,
+                got["best_step"] == ref["best_step"],
                 case=case,
-                message=f"best_step {got['best_step']}, curve {got['val_curve']}",
+                message=f"best_step {got['best_step']}, expected {ref['best_step']}; "
+                f"curve {got['val_curve']}",
             )
 
 

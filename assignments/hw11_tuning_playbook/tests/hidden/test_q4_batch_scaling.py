@@ -76,6 +76,9 @@ def test_q4_lecture_regimes(grade):
     if got is not None and len(got) == len(bs):
         steps = [s for _, _, s in got]
         best = [a for _, a, _ in got]
+        # float64 risks whose first crossing of the target is at least 2e-5 (relative) away
+        # from rounding in every case here: the reference gives 2.018 and 1.042 under all 16
+        # CPU settings, against [1.7, 2.3] and < 1.3
         small = steps[0] / steps[1]
         grade.check(
             1.7 <= small <= 2.3,

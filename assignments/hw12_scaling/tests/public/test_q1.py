@@ -7,8 +7,14 @@ from autograder.testing import T0, probe
 def stack_bytes(ns, n, width, batch):
     torch.set_num_threads(1)
     torch.manual_seed(0)
+    # float32 explicitly: the recorded byte counts must not depend on the kernel's default
+    # dtype (a notebook may call torch.set_default_dtype(torch.float64))
+    f32 = torch.float32
     layers = torch.nn.ModuleList(
-        [torch.nn.Sequential(torch.nn.Linear(width, width), torch.nn.Tanh()) for _ in range(n)]
+        [
+            torch.nn.Sequential(torch.nn.Linear(width, width, dtype=f32), torch.nn.Tanh())
+            for _ in range(n)
+        ]
     )
 
     def run(z):
@@ -16,13 +22,17 @@ def stack_bytes(ns, n, width, batch):
             z = layer(z)
         return z
 
-    x = torch.ones(batch, width)
+    x = torch.ones(batch, width, dtype=f32)
     return int(ns.saved_activation_bytes(run, x, list(layers.parameters())))
 
 
 @probe
 def square(ns):
-    return int(ns.saved_activation_bytes(lambda z: z * z, torch.ones(10, requires_grad=True)))
+    return int(
+        ns.saved_activation_bytes(
+            lambda z: z * z, torch.ones(10, dtype=torch.float32, requires_grad=True)
+        )
+    )
 
 
 @probe

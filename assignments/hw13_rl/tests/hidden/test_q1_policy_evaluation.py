@@ -79,6 +79,9 @@ def test_q1_bellman_properties(grade):
             backup = torch.einsum("sa,sat,sat->s", pi, P, R + 0.8 * V[None, None, :])
             residual = float((V - backup).abs().max())
             consistency = float((V - (pi * Q).sum(1)).abs().max())
+            # float64 solves of S <= 5 systems with cond <= (1 + γ)/(1 − γ) = 9: the
+            # reference's residuals are <= 4.4e-16 here under all 16 CPU settings, and
+            # <= 1.8e-15 over 500 other draws of the inputs
             ok = residual < 1e-12 and consistency < 1e-12
             msg = f"Bellman residual {residual:.2e}, |V − Σ_a πQ| = {consistency:.2e}"
         else:

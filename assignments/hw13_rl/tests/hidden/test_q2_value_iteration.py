@@ -90,6 +90,9 @@ def test_q2_optimality(grade):
                 rand = torch.rand(P.shape[:2], generator=gen, dtype=F64)
                 rand = rand / rand.sum(1, keepdim=True)
                 worst = max(worst, float((_v_pi(P, R, rand, 0.9) - V).max()))
+            # VI stops at a sweep change < 1e-10, so |V − V*| <= γ/(1 − γ)·1e-10 = 9e-10:
+            # the reference gives gap 8.9e-10 and worst −1.25 under all 16 CPU settings
+            # (over 500 other draws of the inputs: gap <= 9.0e-10, worst <= −0.03)
             ok, msg = (
                 gap < 1e-6 and worst < 1e-9,
                 f"|V^π* − V*| = {gap:.2e}, max(V^π − V*) = {worst:.2e}",

@@ -148,6 +148,8 @@ def test_q4_reinforce_is_unbiased(grade):
         got = grade.run(mc_mean, theta, P, R, rho0, 0.5, terminal, 1500, baseline, case=case)
         if got is None:
             continue
+        # float64 and pinned draws: the reference gives max |z| = 1.83 (no baseline) and 1.61
+        # (baseline 0.5) under all 16 CPU settings; without γ^t it is ≈ 10
         z = ((got["mean"] - true).abs() / got["se"].clamp_min(1e-12))[:3]
         grade.check(
             bool(z.max() < 5),
