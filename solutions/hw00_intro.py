@@ -182,6 +182,15 @@ def bce_with_logits(z: Tensor, y: Tensor) -> Tensor:
     = log(1 + e^{z}) − y z = max(z, 0) − y z + log(1 + e^{−|z|}): the last form never
     exponentiates a positive number, so it is finite for every finite z.
 
+    ``train_logistic`` differentiates this loss with autograd, starting from w = 0, where
+    every logit is exactly 0: there the derivative of log(1 + e^{z}) in z is σ(0) = ½, so
+    the gradient is (σ(z) − y)/n. max(z, 0) and |z| have a kink at 0, and autograd takes
+    a one-sided derivative there (``z.clamp(min=0)``: 1, ``torch.relu``: 0, ``z.abs()``:
+    0), which is not ½. Write max(z, 0) so that autograd gives ½ at a tie
+    (``torch.maximum(z, torch.zeros_like(z))`` splits a tie evenly; so does
+    ``(z + z.abs()) / 2``), or use ``torch.logaddexp(torch.zeros_like(z), z)``, which
+    is log(1 + e^{z}) computed stably, with derivative σ(z) everywhere.
+
     Args:
         z: (n,) float64 logits xᵢᵀw.
         y: (n,) float64 labels in {0, 1} (values in [0, 1] are allowed).
@@ -190,8 +199,10 @@ def bce_with_logits(z: Tensor, y: Tensor) -> Tensor:
         0-d float64 tensor: the mean over the n examples.
     """
     # BEGIN SOLUTION q2
-    per_example = z.clamp(min=0) - y * z + torch.log1p(torch.exp(-z.abs()))
-    return per_example.mean()
+    # log(1 + e^z) = max(z, 0) + log(1 + e^(−|z|)), whose autograd derivative is σ(z)
+    # at every z, 0 included (clamp(min=0) would give 1 there, relu 0)
+    log_one_plus_exp = torch.logaddexp(torch.zeros_like(z), z)
+    return (log_one_plus_exp - y * z).mean()
     # END SOLUTION
 
 

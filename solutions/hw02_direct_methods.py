@@ -296,7 +296,7 @@ def stability_errors(
                 w_hat = solver(Xd, yd).to(torch.float64)
                 errs[name].append(float(torch.linalg.vector_norm(w_hat - w) / w.norm()))
         for name in out:
-            out[name].append(float(torch.median(torch.tensor(errs[name]))))
+            out[name].append(float(torch.median(torch.tensor(errs[name], dtype=torch.float64))))
     return {name: torch.tensor(v, dtype=torch.float64) for name, v in out.items()}
     # END SOLUTION
 

@@ -87,6 +87,11 @@ print("legit mean features", X_all[labels == 0].mean(0))
 # The direct formula is not: in floating point, $\sigma(40) = 1$ exactly, so
 # $\log(1-\sigma(40)) = -\infty$.
 #
+# One more trap, for q4: training starts from $w = 0$, where every logit is exactly 0, and
+# autograd differentiates $\max(z, 0)$ and $|z|$ at their kink with a one-sided choice
+# (`clamp` and `relu` give 1 and 0, not the $\tfrac12$ that $\log(1+e^{z})$ has). Read
+# the docstring of `bce_with_logits` for forms whose autograd gradient is exact at 0 too.
+#
 # Implement `sigmoid` (with $e^{-|z|}$ only) and `bce_with_logits`. While q2 is graded,
 # `torch.sigmoid`, softplus, logsigmoid and the built-in BCE losses are refused.
 

@@ -157,6 +157,91 @@ def test_bce_grad_matches_autograd_and_finite_differences(seed):
     assert float((got - fd).norm() / fd.norm()) < 1e-6
 
 
+# ------------------------------------------------------------ q2/q4: autograd at z = 0
+
+
+def _closed_form_grad(w: torch.Tensor, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    # ∇L(w) = Xᵀ(σ(Xw) − y)/n, with torch's own sigmoid
+    return X.T @ (torch.sigmoid(X @ w) - y) / X.shape[0]
+
+
+def _autograd_grad(w: torch.Tensor, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    wl = w.clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(ref.bce_with_logits(X @ wl, y), wl)
+    return g
+
+
+# The hidden q4 email-corpus case (8 emails, w0 = 0) and the public q4 case (w0 = 0).
+_HIDDEN_EMAILS = [
+    "URGENT! You have WON a FREE prize! Claim it at www.prize.com!!!",
+    "Hi team, the meeting is moved to 3pm tomorrow. Thanks!",
+    "Buy now and make MONEY fast at www.cash.biz!",
+    "Dear colleagues, the seminar notes are on the shared drive.",
+    "Act now! free gift at www.gift.com, offer ends TONIGHT!!",
+    "Are you free for lunch on Thursday? We can discuss the draft.",
+    "Congratulations!! you won money, reply NOW",
+    "Please find the quarterly report attached. Best, Sam",
+]
+_HIDDEN_LABELS = [1.0, 0, 1, 0, 1, 0, 1, 0]
+_PUBLIC_X = [[1.0, 2.0], [0.5, -1.0], [-2.0, 0.0], [1.0, 1.0]]
+_PUBLIC_Y = [1.0, 0.0, 0.0, 1.0]
+
+
+def _test_problems() -> list[tuple[str, torch.Tensor, torch.Tensor, float, int]]:
+    emails_X = ref.feature_matrix(_HIDDEN_EMAILS).double()
+    corpus, labels = ref.make_email_corpus(30, seed=0)
+    return [
+        (
+            "hidden email corpus",
+            emails_X,
+            torch.tensor(_HIDDEN_LABELS, dtype=torch.float64),
+            0.1,
+            20,
+        ),
+        (
+            "public 4 × 2",
+            torch.tensor(_PUBLIC_X, dtype=torch.float64),
+            torch.tensor(_PUBLIC_Y, dtype=torch.float64),
+            0.5,
+            5,
+        ),
+        ("notebook corpus", ref.feature_matrix(corpus).double()[:40], labels[:40], 0.1, 200),
+    ]
+
+
+@pytest.mark.parametrize("index", range(3))
+def test_bce_autograd_gradient_is_exact_at_w_zero(index):
+    # Every logit is exactly 0 at w = 0, the kink of max(z, 0) and |z|: the reference's
+    # autograd gradient must still be Xᵀ(½ − y)/n (clamp(min=0) gives Xᵀ(1 − y)/n).
+    _name, X, y, _, _ = _test_problems()[index]
+    w = torch.zeros(X.shape[1], dtype=torch.float64)
+    expected = X.T @ (0.5 - y) / X.shape[0]
+    torch.testing.assert_close(_closed_form_grad(w, X, y), expected, rtol=1e-15, atol=1e-16)
+    torch.testing.assert_close(_autograd_grad(w, X, y), expected, rtol=1e-13, atol=1e-15)
+    # and where only some logits are 0 (a zero row of X), and at a random w
+    X0 = torch.cat([X, torch.zeros(2, X.shape[1], dtype=torch.float64)])
+    y0 = torch.cat([y, torch.tensor([0.0, 1.0], dtype=torch.float64)])
+    w = torch.randn(X.shape[1], generator=torch.Generator().manual_seed(index), dtype=torch.float64)
+    for XX, yy in ((X0, y0), (X, y)):
+        torch.testing.assert_close(
+            _autograd_grad(w, XX, yy), _closed_form_grad(w, XX, yy), rtol=1e-12, atol=1e-15
+        )
+
+
+@pytest.mark.parametrize("index", range(3))
+def test_training_from_zero_is_gradient_descent(index):
+    # The tests' runs from w0 = 0, against gradient descent with the closed-form gradient.
+    _name, X, y, lr, steps = _test_problems()[index]
+    w0 = torch.zeros(X.shape[1], dtype=torch.float64)
+    out = ref.train_logistic(X, y, lr, steps, w0)
+    w, traj = w0.clone(), [w0.clone()]
+    for _ in range(steps):
+        w = w - lr * _closed_form_grad(w, X, y)
+        traj.append(w)
+    torch.testing.assert_close(out["iterates"][1], -lr * X.T @ (0.5 - y) / X.shape[0])
+    torch.testing.assert_close(out["iterates"], torch.stack(traj), rtol=1e-11, atol=1e-14)
+
+
 # ----------------------------------------------------------------------------- q4
 
 

@@ -52,6 +52,39 @@ def test_q3_lambda_max(grade):
         )
 
 
+def _close_gap(gen, n, p, ratio):
+    """X = c·U diag(s) Vᵀ with λ₂/λ₁ = s₂²/s₁² = ``ratio`` (close to 1) and λ₃, … below."""
+    U, _ = torch.linalg.qr(torch.randn(n, p, generator=gen, dtype=torch.float64))
+    V, _ = torch.linalg.qr(torch.randn(p, p, generator=gen, dtype=torch.float64))
+    rest = torch.rand(p - 2, generator=gen, dtype=torch.float64) * 0.5 * ratio**0.5
+    s = torch.cat([torch.tensor([1.0, ratio**0.5], dtype=torch.float64), rest])
+    scale = float(torch.rand(1, generator=gen, dtype=torch.float64)) * 4 + 0.5
+    return scale * U @ torch.diag(s) @ V.T
+
+
+def test_q3_few_steps(grade):
+    # A few steps, far from converged: with λ₂/λ₁ in [0.6, 0.8] the estimate still moves
+    # by ~(λ₂/λ₁)^(2k) per step, so a loop that runs n_iter − 1 or n_iter + 1 times is
+    # caught here (at n_iter = 200 both have converged). Measured over 2000 draws of these
+    # inputs: one step more or less moves the estimate by 1.5e-2 (median), by less than
+    # T2's 1e-6 in 0.3 % of cases (a start vector almost aligned with v₁ or v₂), and never
+    # in all four cases of one submission.
+    for i, gen in grade.cases(4):
+        n_iter = (1, 2, 3, 4)[i]
+        n = int(torch.randint(6, 30, (1,), generator=gen))
+        p = int(torch.randint(2, 6, (1,), generator=gen))
+        ratio = 0.6 + 0.2 * float(torch.rand(1, generator=gen))
+        X = _close_gap(gen, n, p, ratio)
+        grade.compare(
+            power_lambda,
+            X,
+            n_iter,
+            _seed(gen),
+            case=f"X ({n}, {p}), λ₂/λ₁ = {ratio:.2f}, n_iter = {n_iter}",
+            **T2,
+        )
+
+
 def test_q3_max_stable_step(grade):
     for i, gen in grade.cases(3):
         X = _gapped(gen, 15, 4, 2.0)

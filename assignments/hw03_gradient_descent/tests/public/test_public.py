@@ -34,6 +34,13 @@ def power(ns, X):
 
 
 @probe
+def power_steps(ns, X, n_iter):
+    torch.set_num_threads(1)
+    g = torch.Generator().manual_seed(0)
+    return float(ns.lambda_max_power(X, n_iter=n_iter, generator=g))
+
+
+@probe
 def lab(ns, kappa, step):
     torch.set_num_threads(1)
     A = ns.make_quadratic(kappa)
@@ -84,6 +91,8 @@ def test_q2_small(grade):
 def test_q3_small(grade):
     X = torch.diag(torch.tensor([3.0, 1.0], dtype=torch.float64))
     grade.compare(power, X, case="X = diag(3, 1): λ_max = 9", **T2)
+    X = torch.tensor([[2.0, 1.0], [1.0, 1.5], [0.0, 1.0]], dtype=torch.float64)
+    grade.compare(power_steps, X, 2, case="a 3×2 X, n_iter = 2 (exactly two steps)", **T2)
 
 
 def test_q4_small(grade):
