@@ -207,9 +207,9 @@ def _grade_one(
 def _open_to_sandboxes(paths: list[Path]) -> list[str]:
     """Warnings for input folders that a sandbox could read where no mount namespace hides
     them (no CAP_SYS_ADMIN): a class's notebooks are none of one student's business."""
-    from .sandbox.reach import _mount_namespaces_work
+    from .sandbox.reach import mount_namespaces_work
 
-    if _mount_namespaces_work():
+    if mount_namespaces_work():
         return []
     warnings = []
     for path in paths:

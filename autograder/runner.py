@@ -393,6 +393,15 @@ def _warn_if_weaker(isolation: dict[str, bool]) -> None:
         print(f"[autograde] warning: weaker sandbox here: {missing}", file=sys.stderr)
 
 
+def read_secrets_first(course: Course, assignment: Assignment) -> None:
+    """Without root there is no uid boundary: the student's code could rewrite the
+    reference or the hidden tests before they are read. So read them before any student
+    code runs (once per process; they are never read again)."""
+    if os.geteuid() != 0:
+        load_reference(course, assignment)
+        collect_tests(assignment)
+
+
 def submission_key(cells: list[tuple[int, str]]) -> str:
     """A hash of the submission's code cells (what hidden inputs are derived from)."""
     digest = hashlib.sha256()
@@ -418,12 +427,9 @@ def grade_cells(
     """
     started = time.monotonic()
     report = GradeReport(assignment)
-    if sandbox is None and os.geteuid() != 0:
-        # No uid boundary: the student's code could rewrite the reference or the tests
-        # before they are read. Read them first (once per process; never again).
+    if sandbox is None:
         try:
-            load_reference(course, assignment)
-            collect_tests(assignment)
+            read_secrets_first(course, assignment)
         except Exception:
             pass  # reported below, where it is loaded again
     if sandbox is None:  # launch first: the child imports torch while we load the reference

@@ -51,9 +51,9 @@ def expected_isolation() -> dict[str, bool]:
     uid drop and the network filter never do."""
     import os
 
-    from autograder.sandbox.reach import _mount_namespaces_work
+    from autograder.sandbox.reach import mount_namespaces_work
 
-    namespaces = os.geteuid() == 0 and _mount_namespaces_work()
+    namespaces = os.geteuid() == 0 and mount_namespaces_work()
     return {
         "unprivileged_user": os.geteuid() == 0,
         "private_network": namespaces,

@@ -141,13 +141,13 @@ def test_blocking_folders_finds_the_topmost_closed_folder(open_tmp):
     assert blocking_folders((str(outer / "pkg"),)) == {}
 
 
-def _mount_namespaces_work() -> bool:
-    from autograder.sandbox.reach import _mount_namespaces_work
+def _namespaces_here() -> bool:
+    from autograder.sandbox.reach import mount_namespaces_work
 
-    return os.geteuid() == 0 and _mount_namespaces_work()
+    return os.geteuid() == 0 and mount_namespaces_work()
 
 
-@pytest.mark.skipif(not _mount_namespaces_work(), reason="needs root and mount namespaces")
+@pytest.mark.skipif(not _namespaces_here(), reason="needs root and mount namespaces")
 @pytest.mark.parametrize("forked", [False, True], ids=["spawned", "forked"])
 def test_the_child_reaches_paths_under_a_closed_folder_and_sees_nothing_else(
     open_tmp, monkeypatch, forked
@@ -201,7 +201,7 @@ def test_without_mount_namespaces_a_closed_folder_is_one_clear_line(open_tmp):
     code = (
         "import sys\n"
         "from autograder.sandbox import reach\n"
-        "reach._mount_namespaces_work = lambda: False\n"
+        "reach.mount_namespaces_work = lambda: False\n"
         f"reach.runtime_paths = lambda: ({str(closed / 'venv')!r},)\n"
         "from autograder import cli\n"
         "sys.exit(cli.main(['run', 'hw00', '/dev/null']))\n"

@@ -13,9 +13,9 @@ from autograder.sandbox.process import Zygote
 
 
 def _namespaces_work() -> bool:
-    from autograder.sandbox.reach import _mount_namespaces_work
+    from autograder.sandbox.reach import mount_namespaces_work
 
-    return os.geteuid() == 0 and _mount_namespaces_work()
+    return os.geteuid() == 0 and mount_namespaces_work()
 
 
 CELL = """

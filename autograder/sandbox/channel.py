@@ -9,7 +9,14 @@ from typing import Any
 
 from ..wire import DEFAULT_LIMITS, HEADER, Limits, WireError, decode, encode, frame
 
-__all__ = ["ChannelClosed", "ChannelTimeout", "read_message", "write_frame", "write_message"]
+__all__ = [
+    "ChannelClosed",
+    "ChannelTimeout",
+    "read_message",
+    "readable",
+    "write_frame",
+    "write_message",
+]
 
 
 class ChannelClosed(EOFError):
@@ -22,6 +29,13 @@ class ChannelTimeout(TimeoutError):
 
 def write_message(fd: int, value: Any, deadline: float | None = None) -> None:
     write_frame(fd, frame(*encode(value)), deadline)
+
+
+def readable(fd: int, timeout_s: float) -> bool:
+    """Whether ``fd`` has something to read (or is closed) within ``timeout_s``."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(max(0.0, timeout_s) * 1000))
 
 
 def _wait(fd: int, events: int, deadline: float | None) -> None:

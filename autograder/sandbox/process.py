@@ -31,7 +31,7 @@ from typing import Any
 from ..cpu_settings import dispatch_env, grading_threads
 from ..wire import WireError
 from . import seccomp
-from .channel import ChannelClosed, ChannelTimeout, read_message, write_message
+from .channel import ChannelClosed, ChannelTimeout, read_message, readable, write_message
 from .reach import SCRATCH, bridge, check_reachable, private_scratch, runtime_paths
 
 __all__ = [
@@ -609,12 +609,6 @@ def _cpu_seconds(pid: int) -> float | None:
         return None
 
 
-def _readable(fd: int, timeout_s: float) -> bool:
-    poller = select.poll()
-    poller.register(fd, select.POLLIN)
-    return bool(poller.poll(max(0.0, timeout_s) * 1000))
-
-
 def _descendants(root: int) -> set[int]:
     """Every process below ``root`` (from /proc's parent links)."""
     children: dict[int, list[int]] = {}
@@ -1089,7 +1083,7 @@ class Sandbox:
             left = wall_deadline - time.monotonic()
             if left <= 0:
                 return False
-            if _readable(self._rep, min(0.2, left)):
+            if readable(self._rep, min(0.2, left)):
                 return True
             cpu = _cpu_seconds(self.proc.pid) if self.proc is not None else None
             if cpu is not None and cpu_at_send is not None and cpu - cpu_at_send >= timeout_s:

@@ -22,6 +22,7 @@ Without CAP_SYS_ADMIN (Gradescope's and Docker's containers) no namespace can be
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import stat
 import sys
@@ -33,6 +34,7 @@ __all__ = [
     "blocking_folders",
     "bridge",
     "check_reachable",
+    "mount_namespaces_work",
     "private_scratch",
     "runtime_paths",
 ]
@@ -151,8 +153,9 @@ def private_scratch(keep: tuple[str, ...]) -> None:
         _cover(folder, below, f"mode=1777,size={size}")
 
 
-def _mount_namespaces_work() -> bool:
-    """Whether this process may make a private mount namespace (tried in a fork)."""
+@functools.lru_cache(maxsize=1)
+def mount_namespaces_work() -> bool:
+    """Whether this process may make a private mount namespace (tried once, in a fork)."""
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the probe child
         os._exit(0 if _LIBC.unshare(_CLONE_NEWNS) == 0 else 1)
@@ -164,7 +167,7 @@ def check_reachable(paths: tuple[str, ...]) -> None:
     """Raise :class:`SandboxUnreachable` if a sandbox uid cannot reach ``paths`` and no
     mount namespace can bridge the gap. Only meaningful as root (the uid drop)."""
     blockers = blocking_folders(paths)
-    if not blockers or _mount_namespaces_work():
+    if not blockers or mount_namespaces_work():
         return
     folder = next(iter(blockers))
     raise SandboxUnreachable(
