@@ -58,5 +58,6 @@ def expected_isolation() -> dict[str, bool]:
         "unprivileged_user": os.geteuid() == 0,
         "private_network": namespaces,
         "private_mounts": namespaces,
+        "private_root": namespaces,
         "network_filter": True,
     }

@@ -32,7 +32,15 @@ from ..cpu_settings import dispatch_env, grading_threads
 from ..wire import WireError
 from . import seccomp
 from .channel import ChannelClosed, ChannelTimeout, read_message, readable, write_message
-from .reach import SCRATCH, bridge, check_reachable, private_scratch, runtime_paths
+from .reach import (
+    SCRATCH,
+    bridge,
+    check_reachable,
+    enter_allowlisted_root,
+    has_allowlisted_root,
+    private_scratch,
+    runtime_paths,
+)
 
 __all__ = [
     "CallResult",
@@ -182,11 +190,16 @@ def _prctl(option: int, value: int) -> None:
     _LIBC.prctl(option, value, 0, 0, 0)
 
 
-def _isolate_namespaces(hide: tuple[str, ...], network: bool, reach: tuple[str, ...]) -> None:
+def _isolate_namespaces(
+    hide: tuple[str, ...], network: bool, reach: tuple[str, ...], workdir: str | None
+) -> None:
     """As root, in the forked child: private network and mount namespaces.
 
-    In the mount namespace, ``reach`` (the interpreter and the engine) is made reachable
-    for the slot uid wherever it lives (``reach.bridge``), then ``hide`` is covered.
+    In the mount namespace the child gets a root of its own that holds only what it needs
+    (``reach.enter_allowlisted_root``: the system folders, the interpreter and the engine
+    in ``reach``, its ``workdir``, fresh scratch folders). Should that fail, the older
+    denylist stands in: ``reach`` is made reachable for the slot uid (``reach.bridge``)
+    and each folder in ``hide`` is covered.
     Failure is not fatal (Gradescope's containers usually lack CAP_SYS_ADMIN); the parent
     reads back what took effect from /proc and reports it to staff, and has checked
     beforehand that the slot uid can reach ``reach`` without a namespace in that case.
@@ -197,6 +210,13 @@ def _isolate_namespaces(hide: tuple[str, ...], network: bool, reach: tuple[str, 
         return
     if _LIBC.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
         return
+    if workdir is not None:
+        try:
+            enter_allowlisted_root(reach, workdir)
+            os.chdir(workdir)
+            return
+        except OSError:
+            pass
     private_scratch(reach)
     bridge(reach)
     for path in hide:
@@ -243,6 +263,7 @@ def become_sandboxed(
     isolate_network: bool,
     limits: list[tuple[int, tuple[int, int]]],
     reach: tuple[str, ...] = (),
+    workdir: str | None = None,
 ) -> None:
     """Turn the calling (freshly forked) process into a sandbox child.
 
@@ -252,7 +273,7 @@ def become_sandboxed(
     """
     os.setsid()
     if uid is not None:
-        _isolate_namespaces(hide, isolate_network, reach)
+        _isolate_namespaces(hide, isolate_network, reach, workdir)
         os.setgroups([])
         os.setgid(gid)
         os.setuid(uid)
@@ -702,6 +723,7 @@ class Sandbox:
             self.cfg.isolate_network,
             _limits(self.cfg),
             self._reach(),
+            self.workdir,
         )
 
     def _reach(self) -> tuple[str, ...]:
@@ -850,6 +872,7 @@ class Sandbox:
             "unprivileged_user": self.user is not None,
             "private_network": same("net") is False,
             "private_mounts": same("mnt") is False,
+            "private_root": has_allowlisted_root(self.proc.pid, self._reach()),
             "network_filter": self._seccomp_filtered(),
         }
 

@@ -34,6 +34,8 @@ __all__ = [
     "blocking_folders",
     "bridge",
     "check_reachable",
+    "enter_allowlisted_root",
+    "has_allowlisted_root",
     "mount_namespaces_work",
     "private_scratch",
     "runtime_paths",
@@ -177,3 +179,140 @@ def check_reachable(paths: tuple[str, ...]) -> None:
         "into a folder other users may enter (or `chmod o+x` that folder), or grade as a "
         "non-root user"
     )
+
+
+# ---------------------------------------------------------------------------- allowlist
+
+#: The system folders a child may read (read-only), where they exist. A symlink among them
+#: (``/bin -> usr/bin`` on merged-/usr systems) is recreated as the same symlink.
+SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
+#: The device nodes a child may use, bind-mounted into an otherwise empty ``/dev``.
+DEVICES = ("null", "zero", "full", "random", "urandom")
+_MS_MOVE, _MNT_DETACH = 8192, 2
+_SYS_PIVOT_ROOT = {"x86_64": 155, "amd64": 155, "aarch64": 41, "arm64": 41}
+
+
+def _bind(fd: int, target: str, writable: bool = False, recursive: bool = True) -> None:
+    """Bind the folder or file held open as ``fd`` at ``target`` (read-only unless
+    ``writable``), with everything mounted below it if ``recursive``."""
+    _mount(f"/proc/self/fd/{fd}", target, None, _MS_BIND | (_MS_REC if recursive else 0), "")
+    if not writable:
+        _mount(None, target, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID, "")
+
+
+def _pivot_into(new_root: str) -> bool:
+    """Make ``new_root`` the process's ``/`` and drop every other mount from its view.
+
+    Returns True; raises OSError only before the root changed."""
+    os.chdir(new_root)
+    number = _SYS_PIVOT_ROOT.get(os.uname().machine)
+    if number is not None and _LIBC.syscall(number, b".", b".") == 0:
+        # pivot_root(".", "."): the old root is stacked under the new one; detach it.
+        if _LIBC.umount2(b".", _MNT_DETACH) != 0:
+            os._exit(70)  # the old root stayed in view: never run student code like that
+    else:  # an architecture whose syscall number we do not know: move, then chroot
+        _mount(new_root, "/", None, _MS_MOVE, "")
+        os.chroot(".")
+    os.chdir("/")
+    return True
+
+
+def enter_allowlisted_root(runtime: tuple[str, ...], workdir: str) -> None:
+    """In a private mount namespace, as root: replace the file system the child sees with
+    one that holds only what it needs.
+
+    The new root is a small tmpfs holding the system folders (read-only), the interpreter
+    and the engine (``runtime``, read-only, at their own paths, so ``sys.path`` and every
+    module's ``__file__`` stay valid), a ``/dev`` with a few device nodes, a fresh
+    ``/proc`` that shows only the child's own processes, fresh capped scratch folders
+    (:data:`SCRATCH`), and ``workdir``, writable. Everything else (home folders, the
+    checkout's other folders, ``dist/``, ``.git``, classmates' notebooks, results) is not
+    in the child's view at all: an allowlist, not a list of folders to hide.
+
+    Raises OSError if a step fails; the caller then falls back to hiding folders.
+    """
+    sources = [p for p in SYSTEM_FOLDERS if os.path.lexists(p)]
+    system = [p for p in sources if not os.path.islink(p)]
+    extra: list[str] = []  # runtime folders outside the system ones, outermost only
+    for path in sorted({os.path.realpath(p) for p in runtime if os.path.isdir(p)}):
+        if path != workdir and not any(
+            (path + "/").startswith(top.rstrip("/") + "/") for top in [*system, *extra]
+        ):
+            extra.append(path)
+    held: dict[str, int] = {}
+    built = pivoted = False
+    try:
+        for path in [*system, *extra, workdir, *(f"/dev/{d}" for d in DEVICES)]:
+            if os.path.exists(path):
+                held[path] = os.open(path, _O_PATH | os.O_CLOEXEC)
+        # The new root is built on a tmpfs mounted over /tmp (only in this namespace; the
+        # held descriptors keep every source reachable, even one that lived in /tmp).
+        root = "/tmp"
+        _mount("tmpfs", root, "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755,size=1m")
+        built = True
+        for path in sources:
+            target = root + path
+            if os.path.islink(path):
+                os.symlink(os.readlink(path), target)
+            else:
+                os.makedirs(target, mode=0o755)
+                # /sys alone without what is mounted below it (cgroup control files).
+                _bind(held[path], target, recursive=path != "/sys")
+        os.makedirs(root + "/proc", mode=0o555)
+        try:
+            _mount("proc", root + "/proc", "proc", _MS_NOSUID | _MS_NODEV | 8, "hidepid=2")
+        except OSError:  # a kernel without per-mount hidepid: the plain proc
+            _mount("proc", root + "/proc", "proc", _MS_NOSUID | _MS_NODEV | 8, "")
+        os.makedirs(root + "/dev", mode=0o755)
+        _mount("tmpfs", root + "/dev", "tmpfs", _MS_NOSUID, "mode=0755,size=64k")
+        for device in DEVICES:
+            if f"/dev/{device}" in held:
+                open(f"{root}/dev/{device}", "w").close()
+                _mount(
+                    f"/proc/self/fd/{held[f'/dev/{device}']}",
+                    f"{root}/dev/{device}",
+                    None,
+                    _MS_BIND,
+                    "",
+                )
+        for name, target in (
+            ("fd", "/proc/self/fd"),
+            ("stdin", "/proc/self/fd/0"),
+            ("stdout", "/proc/self/fd/1"),
+            ("stderr", "/proc/self/fd/2"),
+        ):
+            os.symlink(target, f"{root}/dev/{name}")
+        for folder, size in SCRATCH.items():
+            os.makedirs(root + folder, mode=0o755, exist_ok=True)
+            _mount(
+                "tmpfs", root + folder, "tmpfs", _MS_NOSUID | _MS_NODEV, f"mode=1777,size={size}"
+            )
+        for path in extra:
+            os.makedirs(root + path, mode=0o755, exist_ok=True)
+            _bind(held[path], root + path)
+        os.makedirs(root + workdir, mode=0o755, exist_ok=True)
+        _bind(held[workdir], root + workdir, writable=True)
+        _mount(None, root, None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV, "")
+        pivoted = _pivot_into(root)
+    except OSError:
+        if built and not pivoted:
+            # Take the half-built root (and all below it) out of the way, so that the
+            # caller's fallback finds /tmp as it was.
+            _LIBC.umount2(b"/tmp", _MNT_DETACH)
+        raise
+    finally:
+        for fd in held.values():
+            os.close(fd)
+
+
+def has_allowlisted_root(pid: int, runtime: tuple[str, ...]) -> bool:
+    """Whether process ``pid`` sees a root of its own holding only the allowlist (checked
+    from the trusted side, through ``/proc/<pid>/root``; needs root)."""
+    allowed = {"proc", "dev", "tmp", "var"} | {p.strip("/") for p in SYSTEM_FOLDERS}
+    allowed |= {Path(p).parts[1] for p in runtime if len(Path(p).parts) > 1}
+    try:
+        if os.stat(f"/proc/{pid}/root").st_dev == os.stat("/").st_dev:
+            return False
+        return set(os.listdir(f"/proc/{pid}/root")) <= allowed
+    except OSError:
+        return False

@@ -48,6 +48,7 @@ def _become_sandbox(req: dict, fds: list[int], sock: socket.socket) -> None:
         bool(req.get("isolate_network", True)),
         [(which, (soft, hard)) for which, soft, hard in req["limits"]],
         tuple(req.get("reach", ())),
+        req["workdir"],
     )
     os.chdir(req["workdir"])
     os.environ.clear()

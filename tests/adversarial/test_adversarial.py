@@ -24,6 +24,7 @@ from autograder.build import build_assignment
 from autograder.pipeline import grade_file
 from autograder.regions import distinctive_lines
 from autograder.results import feedback_markdown
+from autograder.sandbox.reach import mount_namespaces_work
 
 from ..conftest import REPO
 from ..test_build_and_gradescope import SCHEMA
@@ -120,6 +121,7 @@ def _grade(case: dict, demo_course, demo_zip: Path, tmp_path: Path) -> dict:
             "RESULTS": str(root / "results" / "results.json"),
             "HIDDEN": str(root / "source/assignments/hw99_demo/tests/hidden/test_q2_add.py"),
             "REFERENCE": str(root / "source/solutions/hw99_demo.py"),
+            "CHECKOUT": str(REPO),
         }
         sub = _materialise(case, tmp_path, paths)
         shutil.copy(sub, root / "submission" / sub.name)
@@ -132,6 +134,7 @@ def _grade(case: dict, demo_course, demo_zip: Path, tmp_path: Path) -> dict:
         "RESULTS": str(tmp_path / "results.json"),
         "HIDDEN": str(a.hidden_tests / "test_q2_add.py"),
         "REFERENCE": str(demo_course.reference_path(a.id)),
+        "CHECKOUT": str(REPO),
     }
     sub = _materialise(case, tmp_path, paths)
     if mode == "cli":
@@ -155,10 +158,16 @@ def _grade(case: dict, demo_course, demo_zip: Path, tmp_path: Path) -> dict:
     return grade_file(demo_course, a, sub, hide=(str(tmp_path),)).results
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["file"].rsplit(".", 1)[0] for c in CASES])
+def _case_id(case: dict) -> str:
+    return case["file"].rsplit(".", 1)[0] + ("-" + case["mode"] if "mode" in case else "")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
 def test_adversarial_case(case, demo_course, demo_zip, tmp_path):
     if case.get("root") and not IS_ROOT:
         pytest.skip("needs root for the privilege drop")
+    if case.get("namespaces") and not mount_namespaces_work():
+        pytest.skip("needs a mount namespace (CAP_SYS_ADMIN)")
     results = _grade(case, demo_course, demo_zip, tmp_path)
     jsonschema.validate(results, SCHEMA)
     text = feedback_markdown(results)
