@@ -51,6 +51,7 @@ def expected_isolation() -> dict[str, bool]:
     uid drop and the network filter never do."""
     import os
 
+    from autograder.sandbox import cgroup
     from autograder.sandbox.reach import mount_namespaces_work
 
     namespaces = os.geteuid() == 0 and mount_namespaces_work()
@@ -60,4 +61,5 @@ def expected_isolation() -> dict[str, bool]:
         "private_mounts": namespaces,
         "private_root": namespaces,
         "network_filter": True,
+        "own_cgroup": os.geteuid() == 0 and cgroup.available(),
     }

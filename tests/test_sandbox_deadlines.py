@@ -3,6 +3,7 @@ requests (stopped, or stalled with its pipe full) costs its case, never a hung g
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -93,6 +94,7 @@ def test_without_a_uid_of_its_own_a_daemon_dies_with_the_sandbox(monkeypatch):
 
 
 PACE = """
+import os
 import time
 
 def wait(seconds):
@@ -121,5 +123,48 @@ def test_a_probes_limit_counts_its_own_cpu_time_not_the_machines_load():
         assert res.status == "timeout", res
         assert "of CPU time" in res.message
         assert sandbox.call("q1", [], wait, [10.0], 0, 1.0).status == "timeout"
+    finally:
+        sandbox.release()
+
+
+# Four processes started by the submission each burn half a second of CPU time and exit,
+# unwaited for, while the main child waits on a pipe: their CPU time is the submission's
+# too. With a cgroup of its own the sandbox counts it (the probe's CPU limit would fire on
+# it); /proc/<pid>/stat of the main child alone never sees it.
+BUSY_HELPERS = """
+import os, time
+
+def compute_elsewhere():
+    r, w = os.pipe()
+    for _ in range(4):
+        if os.fork() == 0:
+            while time.process_time() < 0.5:
+                pass
+            os.write(w, b"x")
+            os._exit(0)
+    got = b""
+    while len(got) < 4:
+        got += os.read(r, 4)
+    return len(got)
+"""
+BUSY = {"name": "p3", "source": "def p3(ns):\n    return ns.compute_elsewhere()\n"}
+
+
+def test_the_cpu_limit_counts_the_processes_a_submission_started():
+    from autograder.sandbox import cgroup
+    from autograder.sandbox.process import _cpu_seconds
+
+    sandbox = Sandbox([(0, BUSY_HELPERS)], [], SandboxConfig())
+    try:
+        assert sandbox.start().ok
+        counted, own = sandbox._cpu_now(), _cpu_seconds(sandbox.proc.pid)
+        assert sandbox.call("q1", [], BUSY, [], 0, 60).value == 4
+        counted, own = sandbox._cpu_now() - counted, _cpu_seconds(sandbox.proc.pid) - own
+        assert own < 0.5  # the main child itself only waited
+        if sandbox.report.isolation.get("own_cgroup"):
+            assert counted >= 4 * 0.5 - 0.05, counted
+        else:
+            assert not (os.geteuid() == 0 and cgroup.available())
+            assert counted < 0.5
     finally:
         sandbox.release()

@@ -26,11 +26,12 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..cpu_settings import dispatch_env, grading_threads
 from ..wire import WireError
-from . import seccomp
+from . import cgroup, seccomp
 from .channel import ChannelClosed, ChannelTimeout, read_message, readable, write_message
 from .reach import (
     SCRATCH,
@@ -264,6 +265,7 @@ def become_sandboxed(
     limits: list[tuple[int, tuple[int, int]]],
     reach: tuple[str, ...] = (),
     workdir: str | None = None,
+    cgroup_procs: Sequence[str] = (),
 ) -> None:
     """Turn the calling (freshly forked) process into a sandbox child.
 
@@ -272,6 +274,11 @@ def become_sandboxed(
     PDEATHSIG (setuid clears it), no_new_privs and the limits.
     """
     os.setsid()
+    if cgroup_procs:  # before the new root hides /sys/fs/cgroup; the trusted side checks
+        try:
+            cgroup.join(list(cgroup_procs))
+        except OSError:
+            pass
     if uid is not None:
         _isolate_namespaces(hide, isolate_network, reach, workdir)
         os.setgroups([])
@@ -390,6 +397,21 @@ class ZygoteError(RuntimeError):
 _MODULE_NAME = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*")
 
 
+def engine_command(python: str, module: str, *args: str) -> list[str]:
+    """The command line that runs ``module`` of this very engine in isolated mode.
+
+    ``python -I -m`` would import whichever ``autograder`` the interpreter finds (an
+    installed copy, say, while this one runs from a checkout on PYTHONPATH); the child
+    must run the engine that the trusted side runs, and its root holds only that one.
+    """
+    parent = str(Path(__file__).resolve().parents[2])
+    code = (
+        f"import sys, runpy; sys.path.insert(0, {parent!r}); sys.argv[1:] = {list(args)!r}; "
+        f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
+    )
+    return [python, "-I", "-B", "-c", code, *args]
+
+
 def _start_zygote(
     python: str,
     fd: int,
@@ -406,7 +428,7 @@ def _start_zygote(
         "forbidden": None if forbidden is None else sorted(set(forbidden)),
     }
     return subprocess.Popen(
-        [python, "-I", "-B", "-m", "autograder.sandbox.zygote", str(fd), json.dumps(config)],
+        engine_command(python, "autograder.sandbox.zygote", str(fd), json.dumps(config)),
         pass_fds=(fd,),
         env=sandbox_env(threads=grading_threads()),
         stdin=subprocess.DEVNULL,
@@ -711,6 +733,8 @@ class Sandbox:
         self._scanned_at_pid: int | None = None  # the newest pid when strays were last sought
         self._req: int | None = None  # pipe ends: requests to the child, its replies
         self._rep: int | None = None
+        self.group: cgroup.SlotGroup | None = None  # the slot's cgroup, where one can be made
+        self._group_counts = False  # whether the running child is in it (checked at load)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -724,6 +748,7 @@ class Sandbox:
             _limits(self.cfg),
             self._reach(),
             self.workdir,
+            self.group.procs_files() if self.group else (),
         )
 
     def _reach(self) -> tuple[str, ...]:
@@ -743,6 +768,10 @@ class Sandbox:
         self.workdir = tempfile.mkdtemp(prefix="autograde-sbx-")
         if self.user is not None:
             os.chown(self.workdir, self.user.uid, self.user.gid)
+            if self.group is None:
+                self.group = cgroup.SlotGroup.create(
+                    f"autograde-slot-{self.user.uid}", memory_bytes=self.cfg.memory_mb << 20
+                )
         os.chmod(self.workdir, 0o700)
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
@@ -775,20 +804,13 @@ class Sandbox:
             "isolate_network": self.cfg.isolate_network,
             "limits": [[which, soft, hard] for which, (soft, hard) in _limits(self.cfg)],
             "workdir": self.workdir,
+            "cgroup": self.group.procs_files() if self.group else [],
             "env": env,
         }
 
     def _popen(self, env: dict[str, str], req_r: int, rep_w: int) -> subprocess.Popen:
         return subprocess.Popen(
-            [
-                self.cfg.python,
-                "-I",
-                "-B",
-                "-m",
-                "autograder.sandbox.child",
-                str(req_r),
-                str(rep_w),
-            ],
+            engine_command(self.cfg.python, "autograder.sandbox.child", str(req_r), str(rep_w)),
             stdin=subprocess.DEVNULL,
             stdout=self._output,
             stderr=self._output,
@@ -814,7 +836,8 @@ class Sandbox:
         started = time.monotonic()
         deadline = started + WALL_FACTOR * self.cfg.load_timeout_s
         try:
-            cpu_at_send = _cpu_seconds(self.proc.pid)
+            self._group_counts = False  # known once the child has answered (it joins itself)
+            cpu_at_send = self._cpu_now()
             write_message(
                 self._req,
                 {"op": "load", "cells": [list(c) for c in self.cells], "forbidden": self.forbidden},
@@ -868,13 +891,22 @@ class Sandbox:
             except OSError:
                 return None
 
+        self._group_counts = self.group is not None and self.proc.pid in self.group.pids()
         return {
             "unprivileged_user": self.user is not None,
             "private_network": same("net") is False,
             "private_mounts": same("mnt") is False,
             "private_root": has_allowlisted_root(self.proc.pid, self._reach()),
             "network_filter": self._seccomp_filtered(),
+            "own_cgroup": self._group_counts,
         }
+
+    def _cpu_now(self) -> float | None:
+        """CPU seconds used so far: by the child and everything it started where it runs
+        in a cgroup of its own, else by the child and the children it waited for."""
+        if self._group_counts and self.group is not None:
+            return self.group.cpu_seconds()
+        return _cpu_seconds(self.proc.pid) if self.proc is not None else None
 
     def _seccomp_filtered(self) -> bool:
         try:
@@ -1021,6 +1053,9 @@ class Sandbox:
         if self.user is not None:
             if not (self.report and self.report.isolation.get("private_mounts")):
                 _remove_files_of(self.user.uid)  # no private scratch: what it left behind
+            if self.group is not None:
+                self.group.remove()
+                self.group = None
             os.close(self.user.lock_fd)
             self.user = None
 
@@ -1075,7 +1110,7 @@ class Sandbox:
             "seed": seed,
         }
         started = time.monotonic()
-        cpu_at_send = _cpu_seconds(self.proc.pid)
+        cpu_at_send = self._cpu_now()
         try:
             write_message(self._req, req, started + timeout_s)
         except ChannelTimeout:  # it stopped reading: the same as not answering
@@ -1108,7 +1143,7 @@ class Sandbox:
                 return False
             if readable(self._rep, min(0.2, left)):
                 return True
-            cpu = _cpu_seconds(self.proc.pid) if self.proc is not None else None
+            cpu = self._cpu_now()
             if cpu is not None and cpu_at_send is not None and cpu - cpu_at_send >= timeout_s:
                 return False
 

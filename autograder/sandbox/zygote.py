@@ -49,6 +49,7 @@ def _become_sandbox(req: dict, fds: list[int], sock: socket.socket) -> None:
         [(which, (soft, hard)) for which, soft, hard in req["limits"]],
         tuple(req.get("reach", ())),
         req["workdir"],
+        tuple(req.get("cgroup", ())),
     )
     os.chdir(req["workdir"])
     os.environ.clear()
