@@ -61,7 +61,7 @@ __all__ = [
 SLOT_UID_BASE, SLOT_COUNT = 64000, 256
 SLOT_LOCK_DIR = "/run/autograde-slots" if os.path.isdir("/run") else "/tmp/autograde-slots"
 _PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER, _PR_SET_NO_NEW_PRIVS = 1, 4, 36, 38
-_CLONE_NEWNS, _CLONE_NEWNET = 0x00020000, 0x40000000
+_CLONE_NEWNS, _CLONE_NEWNET, _CLONE_NEWUSER = 0x00020000, 0x40000000, 0x10000000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
 _MS_REC, _MS_PRIVATE = 0x4000, 1 << 18
 
@@ -231,6 +231,57 @@ def _isolate_namespaces(
             )
 
 
+def seal_from_same_uid() -> None:
+    """Without root, make the calling trusted process (the grader, the fork server)
+    non-dumpable: a sandbox child runs as the same uid, and /proc/<pid>/root, mem, fd and
+    environ of a dumpable process of its uid would be open to it (the whole file system,
+    the grader's memory, its pipes). Non-dumpable, they belong to root. As root the child
+    has a uid of its own, and this is not needed."""
+    if os.geteuid() != 0:
+        _prctl(_PR_SET_DUMPABLE, 0)
+
+
+def _isolate_unprivileged(network: bool, reach: tuple[str, ...], workdir: str | None) -> None:
+    """Without root, in the forked child: the same root of its own, in a user namespace.
+
+    Where the kernel allows unprivileged user namespaces, the child makes one (mapping
+    only its own uid and gid), with private mount and network namespaces, and pivots into
+    the allowlisted root as the root-run sandbox does. Then it drops every capability the
+    new user namespace gave it, so the student's code cannot undo any of it. Where the
+    kernel refuses, nothing changes (the trusted side reports what took effect).
+    """
+    if workdir is None:
+        return
+    _prctl(_PR_SET_DUMPABLE, 1)  # a non-dumpable process may not write its uid_map
+    uid, gid = os.getuid(), os.getgid()
+    flags = _CLONE_NEWUSER | _CLONE_NEWNS | (_CLONE_NEWNET if network else 0)
+    if _LIBC.unshare(flags) != 0 and (not network or _LIBC.unshare(flags & ~_CLONE_NEWNET) != 0):
+        return
+    try:
+        for name, text in (
+            ("setgroups", "deny"),
+            ("uid_map", f"{uid} {uid} 1"),
+            ("gid_map", f"{gid} {gid} 1"),
+        ):
+            with open(f"/proc/self/{name}", "w") as fh:
+                fh.write(text)
+        if _LIBC.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) == 0:
+            enter_allowlisted_root(reach, workdir)
+            os.chdir(workdir)
+    except OSError:
+        pass
+    finally:
+        _drop_capabilities()
+
+
+def _drop_capabilities() -> None:
+    """Empty every capability set of the calling process (capset, version 3)."""
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)
+    data = (ctypes.c_uint32 * 6)()
+    if _LIBC.capset(header, data) != 0:
+        os._exit(71)  # never run student code with capabilities it could use
+
+
 def sandbox_env(threads: int, workdir: str | None = None) -> dict[str, str]:
     """The whole environment of a sandbox process (and of the zygote): nothing inherited
     but the variables that choose floating-point kernels (``cpu_settings``), which are
@@ -279,16 +330,19 @@ def become_sandboxed(
             cgroup.join(list(cgroup_procs))
         except OSError:
             pass
-    if uid is not None:
+    if uid is None:
+        _isolate_unprivileged(isolate_network, reach, workdir)
+    else:
         _isolate_namespaces(hide, isolate_network, reach, workdir)
         os.setgroups([])
         os.setgid(gid)
         os.setuid(uid)
-        # setuid made the process non-dumpable, and /proc/<pid> of a non-dumpable process
-        # is owned by root; dumpable, it is owned by the slot uid, which is how the stray
-        # scan after each call finds the student's processes. Only the student's own
-        # processes share the uid, and nothing here is secret.
-        _prctl(_PR_SET_DUMPABLE, 1)
+    # setuid made the process non-dumpable (and without root, it was forked from a trusted
+    # process made non-dumpable by ``seal_from_same_uid``). /proc/<pid> of a non-dumpable
+    # process is owned by root; dumpable, it is owned by the child's uid, which is how
+    # the trusted side checks its isolation and finds the student's processes after each
+    # call. Only the student's own processes share the uid, and nothing here is secret.
+    _prctl(_PR_SET_DUMPABLE, 1)
     _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     _prctl(_PR_SET_NO_NEW_PRIVS, 1)
     # Orphans of the student's processes (a double-forked daemon) become the child's, not
@@ -722,6 +776,7 @@ class Sandbox:
         self, cells: list[tuple[int, str]], forbidden: list[str], cfg: SandboxConfig
     ) -> None:
         self.cells, self.forbidden, self.cfg = cells, sorted(set(forbidden)), cfg
+        seal_from_same_uid()
         self.user = acquire_identity(cfg.user)
         if self.user is not None:
             _check_reachable_once(runtime_paths())

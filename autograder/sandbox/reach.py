@@ -41,7 +41,7 @@ __all__ = [
     "runtime_paths",
 ]
 
-_MS_RDONLY, _MS_NOSUID, _MS_NODEV = 1, 2, 4
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
 _MS_REMOUNT, _MS_BIND, _MS_REC = 32, 4096, 0x4000
 _O_PATH = getattr(os, "O_PATH", 0o10000000)
 _CLONE_NEWNS = 0x00020000
@@ -197,7 +197,24 @@ def _bind(fd: int, target: str, writable: bool = False, recursive: bool = True) 
     ``writable``), with everything mounted below it if ``recursive``."""
     _mount(f"/proc/self/fd/{fd}", target, None, _MS_BIND | (_MS_REC if recursive else 0), "")
     if not writable:
-        _mount(None, target, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID, "")
+        # In a user namespace the source's nodev/noexec are locked: keep them, or the
+        # remount is refused (a restriction may be added, never lifted).
+        kept = os.statvfs(target).f_flag & (_MS_NODEV | _MS_NOEXEC)
+        _mount(None, target, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | kept, "")
+
+
+def _mount_proc(target: str, proc_fd: int) -> None:
+    """A fresh /proc that shows only the child's own processes (hidepid); where no fresh
+    one may be mounted (a user namespace without a pid namespace of its own), this
+    machine's /proc."""
+    flags = _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
+    for options in ("hidepid=2", ""):  # "": a kernel without per-mount hidepid
+        try:
+            _mount("proc", target, "proc", flags, options)
+            return
+        except OSError:
+            continue
+    _bind(proc_fd, target, writable=True)
 
 
 def _pivot_into(new_root: str) -> bool:
@@ -242,7 +259,7 @@ def enter_allowlisted_root(runtime: tuple[str, ...], workdir: str) -> None:
     held: dict[str, int] = {}
     built = pivoted = False
     try:
-        for path in [*system, *extra, workdir, *(f"/dev/{d}" for d in DEVICES)]:
+        for path in [*system, *extra, workdir, "/proc", *(f"/dev/{d}" for d in DEVICES)]:
             if os.path.exists(path):
                 held[path] = os.open(path, _O_PATH | os.O_CLOEXEC)
         # The new root is built on a tmpfs mounted over /tmp (only in this namespace; the
@@ -256,13 +273,14 @@ def enter_allowlisted_root(runtime: tuple[str, ...], workdir: str) -> None:
                 os.symlink(os.readlink(path), target)
             else:
                 os.makedirs(target, mode=0o755)
-                # /sys alone without what is mounted below it (cgroup control files).
-                _bind(held[path], target, recursive=path != "/sys")
+                # /sys alone, without what is mounted below it (cgroup control files),
+                # except in a user namespace, where locked submounts must come along.
+                try:
+                    _bind(held[path], target, recursive=path != "/sys")
+                except OSError:
+                    _bind(held[path], target, recursive=True)
         os.makedirs(root + "/proc", mode=0o555)
-        try:
-            _mount("proc", root + "/proc", "proc", _MS_NOSUID | _MS_NODEV | 8, "hidepid=2")
-        except OSError:  # a kernel without per-mount hidepid: the plain proc
-            _mount("proc", root + "/proc", "proc", _MS_NOSUID | _MS_NODEV | 8, "")
+        _mount_proc(root + "/proc", held["/proc"])
         os.makedirs(root + "/dev", mode=0o755)
         _mount("tmpfs", root + "/dev", "tmpfs", _MS_NOSUID, "mode=0755,size=64k")
         for device in DEVICES:

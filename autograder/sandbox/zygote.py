@@ -169,6 +169,9 @@ def _import_runtime() -> None:
 def serve(sock: socket.socket, config: dict) -> int:
     """Import and trap what ``config`` says, then answer requests on ``sock``."""
     from . import traps
+    from .process import seal_from_same_uid
+
+    seal_from_same_uid()
 
     _import_runtime()
     _warm([str(name) for name in config.get("warm", [])])
