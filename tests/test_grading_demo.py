@@ -501,23 +501,21 @@ def test_the_static_scan_runs_on_the_trusted_side_and_flags_back_doors(demo_cour
 def test_a_submission_that_rewrites_the_hidden_tests_changes_nothing_later(
     demo_course, tmp_path, monkeypatch
 ):
-    """Without a uid of its own (not root), student code can write the course's files. The
-    hidden tests are read once per process, before any student code runs, and never
-    again: a rewritten test file does not grade the next submission."""
+    """Without a uid of its own (not root), and where no user namespace hides the course,
+    student code can write the course's files. The hidden tests are read once per
+    process, before any student code runs, and never again: a rewritten test file (here
+    written by the test itself, as such a submission would) does not grade the next
+    submission."""
     from autograder.sandbox import process
 
     monkeypatch.setattr(process, "acquire_identity", lambda user=None: None)
     hidden = demo_course.assignment("hw99").hidden_tests / "test_q2_add.py"
     original = hidden.read_text()
-    rewrite = GOOD.replace(
-        "return a + b",
-        f"open({str(hidden)!r}, 'w').write(\"def test_q2_add(grade):\\n"
-        "    grade.check(True, case='forged', message='')\\n\")\n"
-        "    return a + b",
-    )
     try:
-        assert grade_text(demo_course, "hw99", rewrite, tmp_path).score == 100
-        assert hidden.read_text() != original  # it did rewrite the file
+        assert grade_text(demo_course, "hw99", GOOD, tmp_path).score == 100
+        hidden.write_text(
+            "def test_q2_add(grade):\n    grade.check(True, case='forged', message='')\n"
+        )
         stub = GOOD.replace("return a + b", "raise NotImplementedError")
         assert grade_text(demo_course, "hw99", stub, tmp_path).score == 60
     finally:
