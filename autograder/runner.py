@@ -1,18 +1,27 @@
-"""Grade one submission: collect the hidden tests, run them against the sandbox, score.
+"""Grade one submission: pytest runs the hidden tests against the sandbox; score.
 
 The trusted process holds the reference module and the hidden tests; the sandbox child
 holds only the student's definitions and the probes' source. Scores are computed here,
 from comparisons made here.
+
+The hidden tests are pytest tests and pytest runs them, in this process
+(``pytest.main`` with an ``autograder.pytest_plugin.GradingSession`` passed in
+``plugins=[...]``): the session's ``grade`` fixture is bound to the reference and to the
+sandbox, and its report hook turns each test's cases into a :class:`TestResult`. What
+decides a score stays here: the share of each test, the cases passed, and the
+denominator, the cases the reference records (``reference_case_count``).
 """
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import importlib.util
 import os
 import re
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +40,7 @@ from .untrusted_text import code_span, escape_markdown
 
 __all__ = [
     "GradeReport",
+    "GraderFault",
     "HiddenTest",
     "ReferenceBackend",
     "SandboxBackend",
@@ -40,15 +50,25 @@ __all__ = [
     "load_reference",
 ]
 
-_TEST_NAME = re.compile(r"^test_(q\d+)_\w+$")
+TEST_NAME = re.compile(r"^test_(q\d+)_\w+$")
+_TEST_NAME = TEST_NAME
+
+
+class GraderFault(RuntimeError):
+    """pytest could not grade (a test that does not import, a crash of pytest itself):
+    the grader's fault, reported as such, never as the student's zero."""
 
 
 @dataclass(frozen=True)
 class HiddenTest:
-    name: str
+    """A test as pytest collected it (``nodeid`` set), or a function made into a test
+    (``nodeid`` empty; the project's own tests build some)."""
+
+    name: str  # the item's name: the function's, with [parameters] when parametrized
     question: str
-    fn: Callable[[Grade], Any]
+    fn: Callable[[Grade], Any]  # called with a grade alone (parameters bound)
     path: Path
+    nodeid: str = ""
 
 
 @dataclass
@@ -112,31 +132,181 @@ def load_reference(course: Course, assignment: Assignment) -> ModuleType:
     return _import_file(course.reference_path(assignment.id), name)
 
 
+def _compile_test_source(path: Path) -> Any:
+    """The code of a test file with its asserts rewritten as pytest rewrites them (so a
+    failed ``assert`` says what its values were); plain code if pytest's rewriter is not
+    importable."""
+    source = path.read_bytes()
+    tree = ast.parse(source, filename=str(path))
+    try:
+        from _pytest.assertion.rewrite import rewrite_asserts
+    except ImportError:  # pragma: no cover - pytest always has it (since 3.0)
+        pass
+    else:
+        rewrite_asserts(tree, source, str(path), None)
+    return compile(tree, str(path), "exec", dont_inherit=True)
+
+
 @functools.lru_cache(maxsize=256)
-def _import_test_module(path: str, name: str) -> ModuleType:
+def import_test_module(path: str, name: str) -> ModuleType:
     """A test file, imported once per process and never read again: batch workers grade
-    many submissions, and (without root) a submission could rewrite the file for the next."""
-    return _import_file(Path(path), name)
+    many submissions, and (without root) a submission could rewrite the file for the next.
+    pytest's collection takes the module from here (``pytest_plugin.AssignmentModule``)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    code = _compile_test_source(Path(path))
+    sys.modules[name] = module
+    try:
+        exec(code, module.__dict__)
+    except BaseException:
+        del sys.modules[name]  # never used half-loaded: the next import raises again
+        raise
+    return module
+
+
+_import_test_module = import_test_module
+
+
+def _course_root(assignment: Assignment) -> Path:
+    """The folder above ``assignments/<id>``: pytest's rootdir, so node ids are stable."""
+    return Path(assignment.folder).resolve().parent.parent
+
+
+@functools.lru_cache(maxsize=1)
+def _empty_folder() -> str:
+    """A folder with nothing to collect, for sessions whose tests are all functions."""
+    return tempfile.mkdtemp(prefix="autograde-pytest-")
+
+
+_UNUSED_PLUGINS = (
+    "doctest",
+    "junitxml",
+    "pastebin",
+    "legacypath",
+    "setuponly",
+    "setupplan",
+    "stepwise",
+    "python_path",
+    # a failed subtest is caught by pytest, not recorded as a case: it would pass unseen
+    "subtests",
+)
+
+
+def pytest_args(assignment: Assignment, paths: list[str], *extra: str) -> list[str]:
+    """The command line of a grading session, in-process.
+
+    The course's own pytest settings do not apply (``-c`` an empty file): grading is the
+    same wherever the course folder sits. Conftests are read from the assignment's folder
+    down, imported under names of their own (``importlib``) so that each is read once per
+    process. Plugins are the ones named (``pytest_plugins`` in a conftest, say), never
+    whatever happens to be installed. Nothing is written (no cache), nothing printed, no
+    capture of this process's file descriptors, and none of pytest's garbage collections
+    after each test (each costs about 0.1 s with torch loaded).
+    """
+    return [
+        *paths,
+        "-c",
+        os.devnull,
+        "--rootdir",
+        str(_course_root(assignment)),
+        "--confcutdir",
+        str(Path(assignment.folder).resolve()),
+        "--import-mode=importlib",
+        "--strict-markers",
+        "--disable-plugin-autoload",
+        "-p",
+        "autograder.pytest_plugin",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:unraisableexception",
+        "-p",
+        "no:threadexception",
+        "-p",
+        "no:faulthandler",
+        "-p",
+        "no:terminal",
+        "-p",
+        "no:logging",
+        # nothing a grading session uses; each plugin costs its registration per session
+        *(f"-pno:{name}" for name in _UNUSED_PLUGINS),
+        "-s",
+        *extra,
+    ]
+
+
+def _pytest_session(assignment: Assignment, paths: list[str], session: Any, *extra: str) -> None:
+    """Run one in-process pytest session; raise GraderFault if it could not grade."""
+    import pytest
+
+    code = pytest.main(pytest_args(assignment, paths, *extra), plugins=[session])
+    if session.interrupted:  # Ctrl-C: stop grading, as before pytest ran the tests
+        raise KeyboardInterrupt
+    if session.faults or code not in (
+        pytest.ExitCode.OK,
+        pytest.ExitCode.TESTS_FAILED,
+        pytest.ExitCode.NO_TESTS_COLLECTED,
+    ):
+        detail = "; ".join(session.faults) or f"pytest exited with {code!r}"
+        raise GraderFault(f"pytest could not run the tests of {assignment.id}: {detail}")
+
+
+_COLLECTED: dict[tuple[str, str, str], list[HiddenTest]] = {}
+
+
+def _collected_key(assignment: Assignment, folder: Path | None = None) -> tuple[str, str, str]:
+    folder = Path(folder or assignment.hidden_tests)
+    return (assignment.id, assignment.salt, str(folder.resolve()))
+
+
+def _collected(assignment: Assignment) -> bool:
+    """Whether this process has collected the assignment's hidden tests already."""
+    return _collected_key(assignment) in _COLLECTED
 
 
 def collect_tests(assignment: Assignment, folder: Path | None = None) -> list[HiddenTest]:
-    """The ``test_qK_*`` functions of ``folder`` (default: the hidden tests), in file order."""
-    folder = folder or assignment.hidden_tests
-    known = {q.id for q in assignment.questions}
-    tests: list[HiddenTest] = []
-    for path in sorted(folder.glob("test_*.py")):
-        name = f"autograde_tests.{assignment.id}.{folder.name}.{path.stem}"
-        module = _import_test_module(str(path), name)
-        for attr, fn in vars(module).items():
-            if not attr.startswith("test_") or not callable(fn):
-                continue
-            m = _TEST_NAME.match(attr)
-            if not m:
-                raise SpecError(f"{path}: test {attr} must be named test_qK_<what>")
-            if m.group(1) not in known:
-                raise SpecError(f"{path}: {attr} is for {m.group(1)}, which assignment.toml lacks")
-            tests.append(HiddenTest(attr, m.group(1), fn, path))
-    return tests
+    """The tests of ``folder`` (default: the hidden tests) as pytest collects them, in
+    file order, parameter sets expanded. Collected once per process: the files are read
+    here and never again (``read_secrets_first``). Raises SpecError for a test that names
+    no question of the assignment, GraderFault for a file that does not import."""
+    from .pytest_plugin import GradingContext, GradingSession
+
+    folder = Path(folder or assignment.hidden_tests)
+    key = _collected_key(assignment, folder)
+    if key not in _COLLECTED:
+        if not folder.is_dir():
+            return []
+        session = GradingSession(
+            lambda a: GradingContext(a, None, None), wanted=None, assignment=assignment
+        )
+        try:
+            _pytest_session(assignment, [str(folder)], session, "--collect-only")
+        except GraderFault:
+            if session.problems:  # what the author must fix, in the words of the old check
+                raise SpecError("\n".join(session.problems)) from None
+            raise
+        _COLLECTED[key] = [
+            HiddenTest(
+                item.name,
+                state.question,
+                _bound_to_parameters(item),
+                Path(str(item.path)),
+                item.nodeid,
+            )
+            for item, state in session.collected
+        ]
+    return list(_COLLECTED[key])
+
+
+def _bound_to_parameters(item: Any) -> Callable[[Grade], Any]:
+    """``fn(grade)`` for a collected item: its parameters bound (other fixtures exist only
+    in a pytest session; a test that uses them is run through one)."""
+    params = dict(getattr(getattr(item, "callspec", None), "params", {}))
+    if not params:
+        return item.obj
+    return functools.partial(item.obj, **params)
 
 
 class SandboxBackend:
@@ -194,13 +364,14 @@ class ReferenceBackend:
 
 def run_tests(
     assignment: Assignment,
-    tests: list[HiddenTest],
+    tests: list[HiddenTest] | None,
     reference: Any,
     backend: Any,
     deadline: float | None = None,
     submission_key: str = "",
 ) -> list[TestResult]:
-    """Run ``tests`` with ``backend`` as the student's side; score each.
+    """Run ``tests`` (None: every hidden test) with ``backend`` as the student's side, in
+    one pytest session; score each.
 
     ``submission_key`` (a hash of the submission) salts the hidden inputs.
 
@@ -219,61 +390,26 @@ def run_tests(
 
 def _run_tests(
     assignment: Assignment,
-    tests: list[HiddenTest],
+    tests: list[HiddenTest] | None,
     reference: Any,
     backend: Any,
     deadline: float | None,
     submission_key: str,
 ) -> list[TestResult]:
-    by_question: dict[str, list[HiddenTest]] = {}
-    for t in tests:
-        by_question.setdefault(t.question, []).append(t)
-    results = []
-    for q in assignment.questions:
-        q_tests = by_question.get(q.id, [])
-        for t in q_tests:
-            share = q.points / len(q_tests)
-            grade = Grade(
-                q.id,
-                t.name,
-                q.forbidden,
-                reference,
-                backend,
-                assignment.salt,
-                deadline,
-                default_dtype=getattr(backend, "default_dtype", "torch.float32"),
-                submission_key=submission_key,
-            )
-            started, note = time.monotonic(), ""
-            try:
-                t.fn(grade)
-            except Exception as exc:
-                note = f"{type(exc).__name__}: {exc}"
-                grade.records.append(
-                    CaseRecord(
-                        "checking your results",
-                        False,
-                        f"your results could not be checked further ({note})",
-                        "check_error",
-                    )
-                )
-                print(f"[autograde] {assignment.id} {t.name}: test raised {note}", file=sys.stderr)
-            if note or not all(r.passed for r in grade.records):
-                _count_unreached(assignment, t, reference, grade)
-            score = share * grade.fraction
-            results.append(
-                TestResult(
-                    q,
-                    t.name,
-                    share,
-                    score,
-                    grade.records,
-                    time.monotonic() - started,
-                    note,
-                    grade.leaderboard_entries,
-                )
-            )
-    return results
+    """One pytest session over ``tests``; their results in question order, then in the
+    order pytest ran them (file order, then definition order)."""
+    from .pytest_plugin import GradingContext, GradingSession
+
+    context = GradingContext(assignment, reference, backend, deadline, submission_key)
+    if tests is None:
+        session = GradingSession(lambda a: context, assignment=assignment)
+        paths = [str(assignment.hidden_tests)]
+    else:
+        session = GradingSession(lambda a: context, wanted=list(tests), assignment=assignment)
+        paths = sorted({str(t.path) for t in tests if t.nodeid}) or [_empty_folder()]
+    _pytest_session(assignment, paths, session)
+    order = {q.id: i for i, q in enumerate(assignment.questions)}
+    return sorted(session.results, key=lambda r: order[r.question.id])
 
 
 # Cases each hidden test records with the reference standing in for the student, by
@@ -300,7 +436,8 @@ def reference_case_count(assignment: Assignment, test: HiddenTest, reference: An
             print(
                 f"[autograde] {assignment.id} {test.name}: on the reference: {exc}", file=sys.stderr
             )
-        _CASE_COUNTS[key] = sum(r.weight for r in grade.records)
+        # a test that records no case (plain asserts alone) is one case (pytest_plugin)
+        _CASE_COUNTS[key] = sum(r.weight for r in grade.records) or 1.0
     return _CASE_COUNTS[key]
 
 
@@ -386,6 +523,11 @@ def _warn_if_weaker(isolation: dict[str, bool]) -> None:
             "no mount or network namespace (no CAP_SYS_ADMIN): the sandbox relies on file "
             "permissions and its network filter, and shares /tmp with this machine"
         )
+    elif not isolation.get("private_root"):
+        missing = (
+            "the sandbox could not get a root of its own: it sees this machine's folders "
+            "except the ones hidden by name"
+        )
     else:
         return
     if missing not in _WARNED:
@@ -437,7 +579,9 @@ def grade_cells(
         sandbox.launch()
     try:
         reference = load_reference(course, assignment)
-        tests = collect_tests(assignment)
+        # Collected here only where read_secrets_first has already done it (the cache):
+        # otherwise the grading session collects them itself, one pytest session fewer.
+        tests = collect_tests(assignment) if _collected(assignment) else None
     except Exception as exc:
         sandbox.release()
         report.grader_fault = (
