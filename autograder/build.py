@@ -248,12 +248,17 @@ def build_assignment(course: Course, assignment: Assignment, out: Path) -> Build
         sum(len(v) for v in checks.values()),
     )
     _write_zip(result.student_zip, student)
+    # The autograder zip and the solution notebook hold the reference (and the zip the
+    # hidden tests and the salt): their folders are closed to other users, such as a
+    # sandbox's uid grading on this machine without a mount namespace of its own.
+    for private in (result.gradescope_zip.parent, result.instructor_notebook.parent):
+        private.mkdir(parents=True, exist_ok=True)
+        private.chmod(0o700)
     _write_zip(
         result.gradescope_zip,
         _gradescope_files(course, assignment),
         executable={"setup.sh", "run_autograder"},
     )
-    result.instructor_notebook.parent.mkdir(parents=True, exist_ok=True)
     tmp = result.instructor_notebook.with_suffix(".ipynb.tmp")
     tmp.write_bytes(_notebook_bytes(built.instructor))
     tmp.replace(result.instructor_notebook)

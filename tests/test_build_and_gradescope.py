@@ -27,6 +27,9 @@ def demo_build(demo_course, tmp_path_factory):
 
 def test_build_writes_three_valid_artifacts(demo_build):
     assert demo_build.student_zip.is_file() and demo_build.gradescope_zip.is_file()
+    # what holds the reference is closed to other users; the student bundle is not
+    for private in (demo_build.gradescope_zip.parent, demo_build.instructor_notebook.parent):
+        assert private.stat().st_mode & 0o777 == 0o700, private
     nb = nbformat.read(demo_build.instructor_notebook, as_version=4)
     nbformat.validate(nb)
     assert nb.metadata["autograde"]["assignment"] == "hw99_demo"
