@@ -2,22 +2,18 @@
 
 The child runs in its own session (so a wall-clock kill takes its whole process group),
 in a fresh temporary directory, with a scrubbed environment and resource limits; when
-the grader runs as root (Gradescope, CI) it also runs as an unprivileged user with no
-supplementary groups and ``no_new_privs``. Every reply is decoded with the wire format's
-caps; a child that dies, stalls, or sends garbage costs the probe that was running, and
-the next probe gets a fresh child.
+the grader runs as root (Gradescope, CI) it also runs as an unprivileged slot uid
+(``slots``), confined as ``confine`` says, and is forked from the fork server where there
+is one (``forkserver``). Every reply is decoded with the wire format's caps; a child that
+dies, stalls, or sends garbage costs the probe that was running, and the next probe gets
+a fresh child.
 """
 
 from __future__ import annotations
 
-import ctypes
-import fcntl
 import functools
 import os
-import pwd
-import re
 import resource
-import select
 import shutil
 import signal
 import subprocess
@@ -26,22 +22,16 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from ..cpu_settings import dispatch_env, grading_threads
+from ..cpu_settings import grading_threads
 from ..wire import WireError
-from . import cgroup, seccomp
+from . import cgroup
 from .channel import ChannelClosed, ChannelTimeout, read_message, readable, write_message
-from .reach import (
-    SCRATCH,
-    bridge,
-    check_reachable,
-    enter_allowlisted_root,
-    has_allowlisted_root,
-    private_scratch,
-    runtime_paths,
-)
+from .confine import become_sandboxed, engine_command, sandbox_env, seal_from_same_uid
+from .forkserver import ForkedServer, Zygote, ZygoteChild, ZygoteError, ZygoteServer
+from .reach import SCRATCH, check_reachable, has_allowlisted_root, runtime_paths
+from .slots import acquire_identity, is_sandbox_uid, newest_pid, pids_of_uid
 
 __all__ = [
     "CallResult",
@@ -55,15 +45,6 @@ __all__ = [
     "is_sandbox_uid",
     "sandbox_for",
 ]
-
-#: Sandbox slots: uids SLOT_UID_BASE .. +SLOT_COUNT-1 (Debian leaves 64000-64999 unassigned
-#: unless a package asks; any that is a real account is skipped).
-SLOT_UID_BASE, SLOT_COUNT = 64000, 256
-SLOT_LOCK_DIR = "/run/autograde-slots" if os.path.isdir("/run") else "/tmp/autograde-slots"
-_PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER, _PR_SET_NO_NEW_PRIVS = 1, 4, 36, 38
-_CLONE_NEWNS, _CLONE_NEWNET, _CLONE_NEWUSER = 0x00020000, 0x40000000, 0x10000000
-_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
-_MS_REC, _MS_PRIVATE = 0x4000, 1 << 18
 
 
 @dataclass
@@ -112,554 +93,9 @@ class CallResult:
     seconds: float = 0.0
 
 
-@dataclass(frozen=True)
-class SandboxIdentity:
-    """The uid/gid one sandbox slot runs as, held (by a file lock) while in use.
-
-    Each concurrent sandbox gets its own uid: RLIMIT_NPROC counts per uid, and the final
-    ``kill(-1)`` as that uid must reach only this sandbox's processes, never a neighbour's.
-    The uids need no account: root can switch to any number.
-    """
-
-    uid: int
-    gid: int
-    lock_fd: int
-
-
-def acquire_identity(preferred_user: str | None = None) -> SandboxIdentity | None:
-    """A free sandbox uid, or None when not root (no drop is possible then)."""
-    if os.geteuid() != 0:
-        return None
-    if preferred_user:
-        pw = pwd.getpwnam(preferred_user)
-        candidates = [(pw.pw_uid, pw.pw_gid)]
-    else:
-        candidates = [(SLOT_UID_BASE + i, SLOT_UID_BASE + i) for i in range(SLOT_COUNT)]
-    os.makedirs(SLOT_LOCK_DIR, mode=0o700, exist_ok=True)
-    for uid, gid in candidates:
-        if not preferred_user:
-            try:
-                pwd.getpwuid(uid)
-                continue  # a real account: not ours to use
-            except KeyError:
-                pass
-        fd = os.open(os.path.join(SLOT_LOCK_DIR, f"{uid}.lock"), os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            continue
-        return SandboxIdentity(uid, gid, fd)
-    raise RuntimeError(f"all {len(candidates)} sandbox slots are busy")
-
-
-def pids_of_uid(uid: int) -> list[int]:
-    """Processes whose real uid is ``uid`` (from /proc)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status", "rb") as fh:
-                for line in fh:
-                    if line.startswith(b"Uid:"):
-                        if int(line.split()[1]) == uid:
-                            found.append(int(entry))
-                        break
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
-
-
-def _newest_pid() -> int | None:
-    """The pid most recently handed out on this machine (from /proc/loadavg)."""
-    try:
-        with open("/proc/loadavg", "rb") as fh:
-            return int(fh.read().split()[-1])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def is_sandbox_uid(uid: int) -> bool:
-    return SLOT_UID_BASE <= uid < SLOT_UID_BASE + SLOT_COUNT
-
-
-_LIBC = ctypes.CDLL(None, use_errno=True)
-
-
-def _prctl(option: int, value: int) -> None:
-    _LIBC.prctl(option, value, 0, 0, 0)
-
-
-def _isolate_namespaces(
-    hide: tuple[str, ...], network: bool, reach: tuple[str, ...], workdir: str | None
-) -> None:
-    """As root, in the forked child: private network and mount namespaces.
-
-    In the mount namespace the child gets a root of its own that holds only what it needs
-    (``reach.enter_allowlisted_root``: the system folders, the interpreter and the engine
-    in ``reach``, its ``workdir``, fresh scratch folders). Should that fail, the older
-    denylist stands in: ``reach`` is made reachable for the slot uid (``reach.bridge``)
-    and each folder in ``hide`` is covered.
-    Failure is not fatal (Gradescope's containers usually lack CAP_SYS_ADMIN); the parent
-    reads back what took effect from /proc and reports it to staff, and has checked
-    beforehand that the slot uid can reach ``reach`` without a namespace in that case.
-    """
-    flags = _CLONE_NEWNS | (_CLONE_NEWNET if network else 0)
-    # If a new network namespace is refused, still try for the mount namespace alone.
-    if _LIBC.unshare(flags) != 0 and (not network or _LIBC.unshare(_CLONE_NEWNS) != 0):
-        return
-    if _LIBC.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
-        return
-    if workdir is not None:
-        try:
-            enter_allowlisted_root(reach, workdir)
-            os.chdir(workdir)
-            return
-        except OSError:
-            pass
-    private_scratch(reach)
-    bridge(reach)
-    for path in hide:
-        if os.path.isdir(path):
-            _LIBC.mount(
-                b"tmpfs",
-                path.encode(),
-                b"tmpfs",
-                _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC,
-                b"size=4k,mode=000",
-            )
-
-
-def seal_from_same_uid() -> None:
-    """Without root, make the calling trusted process (the grader, the fork server)
-    non-dumpable: a sandbox child runs as the same uid, and /proc/<pid>/root, mem, fd and
-    environ of a dumpable process of its uid would be open to it (the whole file system,
-    the grader's memory, its pipes). Non-dumpable, they belong to root. As root the child
-    has a uid of its own, and this is not needed."""
-    if os.geteuid() != 0:
-        _prctl(_PR_SET_DUMPABLE, 0)
-
-
-def _isolate_unprivileged(network: bool, reach: tuple[str, ...], workdir: str | None) -> None:
-    """Without root, in the forked child: the same root of its own, in a user namespace.
-
-    Where the kernel allows unprivileged user namespaces, the child makes one (mapping
-    only its own uid and gid), with private mount and network namespaces, and pivots into
-    the allowlisted root as the root-run sandbox does. Then it drops every capability the
-    new user namespace gave it, so the student's code cannot undo any of it. Where the
-    kernel refuses, nothing changes (the trusted side reports what took effect).
-    """
-    if workdir is None:
-        return
-    _prctl(_PR_SET_DUMPABLE, 1)  # a non-dumpable process may not write its uid_map
-    uid, gid = os.getuid(), os.getgid()
-    flags = _CLONE_NEWUSER | _CLONE_NEWNS | (_CLONE_NEWNET if network else 0)
-    if _LIBC.unshare(flags) != 0 and (not network or _LIBC.unshare(flags & ~_CLONE_NEWNET) != 0):
-        return
-    try:
-        for name, text in (
-            ("setgroups", "deny"),
-            ("uid_map", f"{uid} {uid} 1"),
-            ("gid_map", f"{gid} {gid} 1"),
-        ):
-            with open(f"/proc/self/{name}", "w") as fh:
-                fh.write(text)
-        if _LIBC.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) == 0:
-            enter_allowlisted_root(reach, workdir)
-            os.chdir(workdir)
-    except OSError:
-        pass
-    finally:
-        _drop_capabilities()
-
-
-def _drop_capabilities() -> None:
-    """Empty every capability set of the calling process (capset, version 3)."""
-    header = (ctypes.c_uint32 * 2)(0x20080522, 0)
-    data = (ctypes.c_uint32 * 6)()
-    if _LIBC.capset(header, data) != 0:
-        os._exit(71)  # never run student code with capabilities it could use
-
-
-def sandbox_env(threads: int, workdir: str | None = None) -> dict[str, str]:
-    """The whole environment of a sandbox process (and of the zygote): nothing inherited
-    but the variables that choose floating-point kernels (``cpu_settings``), which are
-    not secrets and must be the same on both sides of a comparison."""
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "LANG": "C.UTF-8",
-        "MPLBACKEND": "Agg",
-        "OMP_NUM_THREADS": str(threads),
-        "MKL_NUM_THREADS": str(threads),
-        "OPENBLAS_NUM_THREADS": str(threads),
-        "AUTOGRADE_THREADS": str(threads),
-        "PYTHONHASHSEED": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    if workdir is not None:
-        env.update(HOME=workdir, TMPDIR=workdir, MPLCONFIGDIR=workdir)
-    env.update(dispatch_env())
-    return env
-
-
 @functools.lru_cache(maxsize=4)
 def _check_reachable_once(paths: tuple[str, ...]) -> None:
     check_reachable(paths)
-
-
-def become_sandboxed(
-    uid: int | None,
-    gid: int | None,
-    hide: tuple[str, ...],
-    isolate_network: bool,
-    limits: list[tuple[int, tuple[int, int]]],
-    reach: tuple[str, ...] = (),
-    workdir: str | None = None,
-    cgroup_procs: Sequence[str] = (),
-) -> None:
-    """Turn the calling (freshly forked) process into a sandbox child.
-
-    Shared by the spawned child (``preexec_fn``) and the zygote's forked one. The order
-    matters: a new session; namespaces while still root; groups, gid, uid; then
-    PDEATHSIG (setuid clears it), no_new_privs and the limits.
-    """
-    os.setsid()
-    if cgroup_procs:  # before the new root hides /sys/fs/cgroup; the trusted side checks
-        try:
-            cgroup.join(list(cgroup_procs))
-        except OSError:
-            pass
-    if uid is None:
-        _isolate_unprivileged(isolate_network, reach, workdir)
-    else:
-        _isolate_namespaces(hide, isolate_network, reach, workdir)
-        os.setgroups([])
-        os.setgid(gid)
-        os.setuid(uid)
-    # setuid made the process non-dumpable (and without root, it was forked from a trusted
-    # process made non-dumpable by ``seal_from_same_uid``). /proc/<pid> of a non-dumpable
-    # process is owned by root; dumpable, it is owned by the child's uid, which is how
-    # the trusted side checks its isolation and finds the student's processes after each
-    # call. Only the student's own processes share the uid, and nothing here is secret.
-    _prctl(_PR_SET_DUMPABLE, 1)
-    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    _prctl(_PR_SET_NO_NEW_PRIVS, 1)
-    # Orphans of the student's processes (a double-forked daemon) become the child's, not
-    # init's: without a uid of its own, descent is how they are all found and killed.
-    _prctl(_PR_SET_CHILD_SUBREAPER, 1)
-    if isolate_network:  # with or without a network namespace: no sockets but AF_UNIX
-        seccomp.install()
-    for which, value in limits:
-        resource.setrlimit(which, value)
-    for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
-        signal.signal(sig, signal.SIG_DFL)
-
-
-def _scrub_initial_environment() -> None:
-    """Zero the environment block this process started with.
-
-    ``/proc/<pid>/environ`` shows that block, not ``os.environ``; a process forked from
-    the grader (``Zygote.fork_here``) would show the grader's environment to every child
-    it forks. ``os.environ.clear()`` has unset every variable first, so nothing points
-    into the block any more. Spawned processes (``exec``) start with their own block.
-    """
-    try:
-        with open("/proc/self/stat", "rb") as fh:
-            fields = fh.read().rsplit(b")", 1)[1].split()
-        start, end = int(fields[47]), int(fields[48])  # stat fields 50 and 51: env_start/end
-    except (OSError, ValueError, IndexError):
-        return
-    if 0 < start < end:
-        ctypes.memset(start, 0, end - start)
-
-
-class ZygoteChild:
-    """A child forked by the zygote, with the parts of ``Popen``'s interface we use.
-
-    Its pid arrives with the server's reply, which is read when first needed: the request
-    is sent at launch and the trusted side goes on (loading the reference, say) meanwhile.
-    """
-
-    def __init__(self, zygote: Zygote) -> None:
-        self.zygote, self._pid, self.returncode = zygote, None, None
-
-    @property
-    def pid(self) -> int:
-        while self._pid is None:
-            self.zygote.read_pending()
-        return self._pid
-
-    def poll(self) -> int | None:
-        if self.returncode is None:
-            self.returncode = self.zygote.status(self.pid)
-        return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        if self.poll() is None:
-            self._sleep_until_exit(timeout)
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout)
-            time.sleep(0.005)
-        return self.returncode
-
-    def _sleep_until_exit(self, timeout: float | None) -> None:
-        """Block until the child exits (a pidfd turns readable), or the timeout; the
-        zygote, its parent, then reaps it. Without pidfds, the caller polls."""
-        try:
-            fd = os.pidfd_open(self.pid)
-        except (AttributeError, OSError):
-            return
-        try:
-            select.select([fd], [], [], timeout)
-        finally:
-            os.close(fd)
-
-
-class _ForkedServer:
-    """``Popen``'s ``wait`` and ``kill`` for a fork server forked from this process."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid, self.returncode = pid, None
-
-    def wait(self, timeout: float | None = None) -> int:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.returncode is None:
-            done, status = os.waitpid(self.pid, os.WNOHANG)
-            if done:
-                self.returncode = os.waitstatus_to_exitcode(status)
-            elif deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout)
-            else:
-                time.sleep(0.005)
-        return self.returncode
-
-    def kill(self) -> None:
-        if self.returncode is None:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
-
-class ZygoteError(RuntimeError):
-    """The fork server is gone or answered nonsense; spawn children directly instead."""
-
-
-_MODULE_NAME = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*")
-
-
-def engine_command(python: str, module: str, *args: str) -> list[str]:
-    """The command line that runs ``module`` of this very engine in isolated mode.
-
-    ``python -I -m`` would import whichever ``autograder`` the interpreter finds (an
-    installed copy, say, while this one runs from a checkout on PYTHONPATH); the child
-    must run the engine that the trusted side runs, and its root holds only that one.
-    """
-    parent = str(Path(__file__).resolve().parents[2])
-    code = (
-        f"import sys, runpy; sys.path.insert(0, {parent!r}); sys.argv[1:] = {list(args)!r}; "
-        f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
-    )
-    return [python, "-I", "-B", "-c", code, *args]
-
-
-def _start_zygote(
-    python: str,
-    fd: int,
-    warm: Sequence[str],
-    forbidden: Sequence[str] | None,
-    may_warm: Sequence[str] = (),
-) -> subprocess.Popen:
-    """Run ``zygote.py`` on socket ``fd`` (a connected or a listening one)."""
-    import json
-
-    config = {
-        "warm": [name for name in warm if _MODULE_NAME.fullmatch(name)],
-        "may_warm": [name for name in may_warm if _MODULE_NAME.fullmatch(name)],
-        "forbidden": None if forbidden is None else sorted(set(forbidden)),
-    }
-    return subprocess.Popen(
-        engine_command(python, "autograder.sandbox.zygote", str(fd), json.dumps(config)),
-        pass_fds=(fd,),
-        env=sandbox_env(threads=grading_threads()),
-        stdin=subprocess.DEVNULL,
-        preexec_fn=lambda: _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL),
-    )
-
-
-class ZygoteServer:
-    """A fork server that several grading workers share (``Zygote.connect(server.path)``):
-    its imports are paid once, not once per worker.
-
-    It listens on a Unix socket in a folder only this user can enter, so sandboxed code
-    (another uid) cannot ask it for anything.
-    """
-
-    def __init__(
-        self,
-        python: str = sys.executable,
-        warm: Sequence[str] = (),
-        forbidden: Sequence[str] | None = None,
-        may_warm: Sequence[str] = (),
-    ) -> None:
-        """``warm``, ``forbidden``, ``may_warm``: as for ``Zygote``."""
-        import socket
-
-        self.folder = tempfile.mkdtemp(prefix="autograde-zygote-")  # mode 700
-        self.path = os.path.join(self.folder, "zygote.sock")
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            listener.bind(self.path)
-            listener.listen(64)
-            self.proc = _start_zygote(python, listener.fileno(), warm, forbidden, may_warm)
-        finally:
-            listener.close()
-
-    def close(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-class Zygote:
-    """The trusted side's handle on a fork server (``zygote.py``).
-
-    ``Zygote(...)`` starts a server of its own; ``Zygote.connect(path)`` talks to a
-    ``ZygoteServer`` that other workers share.
-    """
-
-    def __init__(
-        self,
-        python: str = sys.executable,
-        warm: Sequence[str] = (),
-        forbidden: Sequence[str] | None = None,
-        may_warm: Sequence[str] = (),
-        *,
-        _sock: Any = None,
-    ) -> None:
-        """Before forking, the server imports ``warm`` (the modules the assignment's
-        notebook imports) and installs the traps for ``forbidden`` (the assignment's
-        forbidden APIs), so that no child pays for them. ``may_warm`` lists the modules
-        that ``warm`` may ask for later."""
-        import socket
-
-        self._pending: list[ZygoteChild] = []
-        self.proc: subprocess.Popen | _ForkedServer | None = None
-        if _sock is not None:
-            self.sock = _sock
-            return
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            self.proc = _start_zygote(python, theirs.fileno(), warm, forbidden, may_warm)
-        finally:
-            theirs.close()
-        self.sock = ours
-
-    @classmethod
-    def fork_here(cls) -> Zygote:
-        """A fork server forked from this process, for grading one submission quickly.
-
-        Call it early, once torch is imported and before anything secret is read (the
-        assignment's salt, the reference, the hidden tests): the server, and every child
-        it forks, is a copy of this process as it is now. The sandbox child then starts
-        without importing torch again (over a second of a single run).
-        """
-        import socket
-
-        import torch  # noqa: F401 - imported before forking, so that both sides share it
-
-        sys.stdout.flush()
-        sys.stderr.flush()
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the server; it never returns
-            code = 1
-            try:
-                ours.close()
-                _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-                devnull = os.open(os.devnull, os.O_RDWR)
-                os.dup2(devnull, 0)  # not the caller's stdin, nor its stdout (the JSON)
-                os.dup2(devnull, 1)
-                os.environ.clear()
-                os.environ.update(sandbox_env(threads=grading_threads()))
-                _scrub_initial_environment()
-                from . import zygote
-
-                code = zygote.serve(theirs, {})
-            finally:
-                os._exit(code)
-        theirs.close()
-        server = cls(_sock=ours)
-        server.proc = _ForkedServer(pid)
-        return server
-
-    @classmethod
-    def connect(cls, path: str) -> Zygote:
-        import socket
-
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        sock.connect(path)
-        return cls(_sock=sock)
-
-    def _send(self, request: dict, fds: Sequence[int] = ()) -> None:
-        import json
-        import socket
-
-        try:
-            socket.send_fds(self.sock, [json.dumps(request).encode()], list(fds))
-        except OSError as exc:
-            raise ZygoteError(f"the sandbox fork server is gone ({exc})") from None
-
-    def _receive(self) -> dict:
-        import json
-
-        try:
-            reply = self.sock.recv(1 << 16)
-        except OSError as exc:
-            raise ZygoteError(f"the sandbox fork server is gone ({exc})") from None
-        if not reply:
-            raise ZygoteError("the sandbox fork server exited")
-        try:
-            return json.loads(reply)
-        except ValueError:
-            raise ZygoteError("the sandbox fork server sent a malformed reply") from None
-
-    def read_pending(self) -> None:
-        """Read the reply to the oldest spawn request still waiting for its pid."""
-        child = self._pending.pop(0)
-        child._pid = int(self._receive()["pid"])
-
-    def spawn(self, request: dict, fds: list[int]) -> ZygoteChild:
-        """Ask for a child; its pid is read when needed (see ``ZygoteChild``)."""
-        self._send(request, fds)
-        child = ZygoteChild(self)
-        self._pending.append(child)
-        return child
-
-    def warm(self, modules: Sequence[str]) -> list[str]:
-        """Ask the server to import ``modules`` (those of its ``may_warm`` list) so that
-        children forked from now on have them; returns the ones it accepted."""
-        while self._pending:
-            self.read_pending()
-        self._send({"op": "warm", "modules": list(modules)})
-        return list(self._receive().get("warmed", []))
-
-    def status(self, pid: int) -> int | None:
-        while self._pending:
-            self.read_pending()
-        self._send({"op": "wait", "pid": pid})
-        return self._receive()["status"]
-
-    def close(self) -> None:
-        self.sock.close()
-        if self.proc is not None:
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 def _limits(cfg: SandboxConfig) -> list[tuple[int, tuple[int, int]]]:
@@ -693,6 +129,8 @@ def _strings(raw: object, count: int, length: int) -> list[str]:
 #: A probe call may take its time limit in CPU seconds, and this many times it in
 #: wall-clock seconds (a child that sleeps or blocks uses no CPU).
 WALL_FACTOR = 3.0
+
+
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -780,7 +218,7 @@ class Sandbox:
         self.user = acquire_identity(cfg.user)
         if self.user is not None:
             _check_reachable_once(runtime_paths())
-        self.proc: subprocess.Popen | _ForkedServer | None = None
+        self.proc: subprocess.Popen | ForkedServer | None = None
         self.workdir: str | None = None
         self.report: LoadReport | None = None
         self.starts = 0
@@ -1034,7 +472,7 @@ class Sandbox:
         """
         if self.proc is None:
             return
-        newest = _newest_pid()
+        newest = newest_pid()
         if newest is not None and newest == self._scanned_at_pid:
             return
         self._scanned_at_pid = newest

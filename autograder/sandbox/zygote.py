@@ -37,7 +37,7 @@ __all__ = ["main"]
 
 def _become_sandbox(req: dict, fds: list[int], sock: socket.socket) -> None:
     from . import child
-    from .process import become_sandboxed
+    from .confine import become_sandboxed
 
     request_fd, reply_fd, output_fd = fds
     sock.close()
@@ -169,7 +169,7 @@ def _import_runtime() -> None:
 def serve(sock: socket.socket, config: dict) -> int:
     """Import and trap what ``config`` says, then answer requests on ``sock``."""
     from . import traps
-    from .process import seal_from_same_uid
+    from .confine import seal_from_same_uid
 
     seal_from_same_uid()
 

@@ -194,7 +194,7 @@ def _leftovers_for_uid() -> list[str]:
     import fcntl
 
     from autograder.sandbox import is_sandbox_uid
-    from autograder.sandbox.process import SLOT_LOCK_DIR
+    from autograder.sandbox.slots import SLOT_LOCK_DIR
 
     def slot_free(uid: int) -> bool:
         try:

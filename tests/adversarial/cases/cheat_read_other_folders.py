@@ -27,7 +27,8 @@ def _readable_elsewhere():
 
 
 def add(a, b):
-    # Anything found makes the answer wrong (and the score lower).
-    if _readable_elsewhere():
-        return a - b
+    # Anything found fails the case (and the feedback says what was found).
+    found = _readable_elsewhere()
+    if found:
+        raise RuntimeError("could read: " + ", ".join(found))
     return a + b
