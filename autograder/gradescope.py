@@ -20,7 +20,7 @@ from typing import Any
 from .course import Course
 from .pipeline import grade_file
 from .results import error_results, write_json_atomic
-from .submission import SubmissionError, find_submission
+from .submission import SubmissionError, choose_submission
 
 __all__ = ["run_gradescope"]
 
@@ -42,7 +42,7 @@ def run_gradescope(
             raise RuntimeError(f"the autograder zip must hold exactly one assignment, found {ids}")
         assignment = course.assignment(assignment_name or ids[0])
         try:
-            path = find_submission(root / "submission", assignment.id)
+            choice = choose_submission(root / "submission", assignment.id)
         except SubmissionError as exc:
             write_json_atomic(
                 results_path,
@@ -54,11 +54,23 @@ def run_gradescope(
         graded = grade_file(
             course,
             assignment,
-            path,
+            choice.path,
             hide=(str(results_path.parent), str(root / "source")),
             zygote=zygote,
         )
+        note = choice.note(assignment.id)
+        if note:  # which file was graded, before anything else the student reads
+            graded.results["output"] = f"{note}\n\n{graded.results.get('output', '')}"
         write_json_atomic(results_path, graded.results)
+        # Gradescope shows run_autograder's output (stdout and stderr) to staff only: one
+        # line per run says what was graded.
+        print(
+            f"[autograde] {assignment.id}: graded {choice.path.relative_to(root)} "
+            f"({len(choice.ignored)} other file(s) not graded): score "
+            f"{graded.results.get('score')} in {time.monotonic() - started:.1f} s"
+            + (" -- GRADER FAULT" if graded.grader_fault else ""),
+            file=sys.stderr,
+        )
         if graded.grader_fault:
             print(
                 f"[autograde] GRADER FAULT: {graded.report.grader_fault if graded.report else ''}",

@@ -12,7 +12,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Submission", "SubmissionError", "find_submission", "read_submission"]
+__all__ = [
+    "Choice",
+    "Submission",
+    "SubmissionError",
+    "choose_submission",
+    "find_submission",
+    "read_submission",
+]
 
 MAX_BYTES = 100 << 20
 _PY_CELL = re.compile(r"^# %%.*(?:\n|$)", re.MULTILINE)
@@ -122,14 +129,76 @@ def read_submission(path: Path) -> Submission:
     return _from_notebook(raw, path.name)
 
 
-def find_submission(folder: Path, assignment_id: str) -> Path:
-    """The file to grade in a Gradescope submission folder."""
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
-    for pattern in (f"{assignment_id}.ipynb", "*.ipynb", f"{assignment_id}.py", "*.py"):
-        found = [p for p in files if p.match(pattern) and ".ipynb_checkpoints" not in p.parts]
+@dataclass(frozen=True)
+class Choice:
+    """The file graded out of a submission folder, and the candidates left aside."""
+
+    path: Path
+    ignored: tuple[str, ...] = ()
+
+    def note(self, assignment_id: str) -> str:
+        """One line for the feedback when there was a choice to make ('' otherwise)."""
+        if not self.ignored:
+            return ""
+        others = ", ".join(self.ignored[:10]) + (" ..." if len(self.ignored) > 10 else "")
+        return (
+            f"Graded {self.path.name}; not graded: {others}. To choose, name the notebook "
+            f"you want graded {assignment_id}.ipynb, or upload only that one."
+        )
+
+
+def _made_for(path: Path, assignment_id: str) -> bool:
+    """Whether a notebook's metadata says it is this assignment's (the student notebook
+    carries ``metadata.autograde.assignment``)."""
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            return False
+        meta = json.loads(path.read_bytes()).get("metadata", {})
+        return meta.get("autograde", {}).get("assignment") == assignment_id
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def choose_submission(folder: Path, assignment_id: str) -> Choice:
+    """The file to grade in a submission folder (Gradescope's upload), and the others.
+
+    In order: a notebook named ``<id>.ipynb`` (the shallowest); else the notebooks whose
+    metadata names this assignment, else all notebooks, the most recently modified first;
+    else ``<id>.py``, else any ``.py`` file. Checkpoint folders are skipped.
+    """
+    files = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not p.is_symlink() and ".ipynb_checkpoints" not in p.parts
+    )
+    notebooks = [p for p in files if p.suffix == ".ipynb"]
+    scripts = [p for p in files if p.suffix == ".py"]
+
+    def newest_first(paths: list[Path]) -> list[Path]:
+        return sorted(paths, key=lambda p: (-p.stat().st_mtime, len(p.parts), str(p)))
+
+    exact = sorted(
+        (p for p in notebooks if p.name == f"{assignment_id}.ipynb"),
+        key=lambda p: (len(p.parts), str(p)),
+    )
+    ranked = (
+        exact
+        or newest_first([p for p in notebooks if _made_for(p, assignment_id)])
+        or newest_first(notebooks)
+    )
+    if ranked:
+        chosen = ranked[0]
+        return Choice(chosen, tuple(str(p.relative_to(folder)) for p in notebooks if p != chosen))
+    for pattern in (f"{assignment_id}.py", "*.py"):
+        found = [p for p in scripts if p.match(pattern)]
         if found:
-            return found[0]
+            return Choice(found[0], tuple(str(p.relative_to(folder)) for p in found[1:]))
     names = ", ".join(p.name for p in files[:10]) or "nothing"
     raise SubmissionError(
         f"no notebook found in your submission (got: {names}); upload {assignment_id}.ipynb"
     )
+
+
+def find_submission(folder: Path, assignment_id: str) -> Path:
+    """The file to grade in a submission folder (see :func:`choose_submission`)."""
+    return choose_submission(folder, assignment_id).path

@@ -196,3 +196,37 @@ def test_cli_list(demo_course):
     assert proc.returncode == 0
     assert "hw99_demo  Engine demo  (100 points)" in proc.stdout
     assert "q1     60  Square by hand" in proc.stdout
+
+
+def _two_notebooks(demo_build, tmp_path: Path, names: tuple[str, str]) -> Path:
+    """A submission folder: the student template (scores 0) as names[0], uploaded first,
+    and the solution (scores 100) as names[1], uploaded a minute later."""
+    root = _gradescope_root(tmp_path, demo_build.gradescope_zip, None)
+    with zipfile.ZipFile(demo_build.student_zip) as zf:
+        template = zf.read("hw99_demo/hw99_demo.ipynb")
+    (root / "submission" / names[0]).write_bytes(template)
+    shutil.copy(demo_build.instructor_notebook, root / "submission" / names[1])
+    os.utime(root / "submission" / names[0], (1_700_000_000, 1_700_000_000))
+    os.utime(root / "submission" / names[1], (1_700_000_060, 1_700_000_060))
+    return root
+
+
+def test_several_notebooks_the_newest_for_this_assignment_is_graded_and_named(demo_build, tmp_path):
+    res = _run_autograder(_two_notebooks(demo_build, tmp_path, ("draft.ipynb", "final.ipynb")))
+    assert res["score"] == 100
+    assert res["output"].startswith("Graded final.ipynb; not graded: draft.ipynb.")
+    assert "graded submission/final.ipynb (1 other file(s) not graded)" in res["stderr"]
+
+
+def test_several_notebooks_the_one_named_for_the_assignment_wins(demo_build, tmp_path):
+    root = _two_notebooks(demo_build, tmp_path, ("final.ipynb", "hw99_demo.ipynb"))
+    os.utime(root / "submission" / "final.ipynb", (1_800_000_000, 1_800_000_000))  # newer
+    res = _run_autograder(root)
+    assert res["score"] == 100
+    assert res["output"].startswith("Graded hw99_demo.ipynb; not graded: final.ipynb.")
+
+
+def test_one_notebook_gets_no_note_about_a_choice(demo_build, tmp_path):
+    root = _gradescope_root(tmp_path, demo_build.gradescope_zip, demo_build.instructor_notebook)
+    res = _run_autograder(root)
+    assert "not graded" not in res["output"]
