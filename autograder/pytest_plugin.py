@@ -162,6 +162,8 @@ class GradingSession:
         self.problems: list[str] = []  # tests the author must fix (names, markers, fixture)
         self.faults: list[str] = []  # everything that kept the session from grading
         self.interrupted = False
+        # (assignment id, question) -> the deadline of that question's cases
+        self._question_deadlines: dict[tuple[str, str], float] = {}
 
     # --- collection
 
@@ -296,6 +298,7 @@ class GradingSession:
             )
         ctx = self.context_for(state.assignment)
         q = state.assignment.question(state.question)
+        deadline = self._question_deadline(ctx, q.id)
         state.grade = Grade(
             q.id,
             item.name,  # the function's name (seeds derive from it), [params] included
@@ -303,11 +306,32 @@ class GradingSession:
             ctx.reference,
             ctx.backend,
             state.assignment.salt,
-            ctx.deadline,
+            deadline,
+            deadline_of_question=deadline != ctx.deadline,
             default_dtype=ctx.default_dtype,
             submission_key=ctx.submission_key,
         )
         return state.grade
+
+    def _question_deadline(self, ctx: GradingContext, question: str) -> float | None:
+        """The deadline of ``question``'s cases: an even share of the time left when its
+        first test starts, split over the questions not started yet (at least twice the
+        probe time limit), never past the submission's deadline. A function that hangs
+        costs its own question's cases, not the later questions' (time a question does
+        not use goes to the ones after it)."""
+        if ctx.deadline is None:
+            return None
+        key = (ctx.assignment.id, question)
+        if key not in self._question_deadlines:
+            started = {q for aid, q in self._question_deadlines if aid == ctx.assignment.id}
+            waiting = [
+                q.id for q in ctx.assignment.questions if not q.manual and q.id not in started
+            ]
+            now = time.monotonic()
+            left = max(0.0, ctx.deadline - now)
+            share = max(left / max(1, len(waiting)), 2 * ctx.assignment.probe_timeout_s)
+            self._question_deadlines[key] = min(ctx.deadline, now + share)
+        return self._question_deadlines[key]
 
     # --- running and scoring
 
@@ -340,25 +364,25 @@ class GradingSession:
             self._finish(item, state)
 
     def _finish(self, item: pytest.Item, state: _ItemState) -> None:
-        from .runner import HiddenTest, TestResult, _count_unreached
+        from .runner import HiddenTest, TestResult, _count_unreached, reference_records_cases
 
         ctx = self.context_for(state.assignment)
         grade = state.grade or Grade(
             state.question, item.name, (), ctx.reference, ctx.backend, state.assignment.salt
         )
+        test = HiddenTest(
+            item.name, state.question, _reference_call(item), Path(str(item.path)), item.nodeid
+        )
         note = ""
         if state.excinfo is not None:
             note = _record_exception(grade, state.excinfo, state.assignment.id, item.name)
-        elif not grade.records:  # a test of plain asserts alone: one case, and it passed
+        elif not grade.records and not reference_records_cases(
+            state.assignment, test, ctx.reference
+        ):  # a test of plain asserts alone: one case, and it passed
             grade.records.append(CaseRecord("the test's checks", True))
-        if note or not all(r.passed for r in grade.records):
-            test = HiddenTest(
-                item.name,
-                state.question,
-                _reference_call(item),
-                Path(str(item.path)),
-                item.nodeid,
-            )
+        # A test that stopped early (it returned on a value it could not use, or recorded
+        # nothing at all) is scored out of the reference's count, not out of what ran.
+        if note or not grade.records or not all(r.passed for r in grade.records):
             _count_unreached(state.assignment, test, ctx.reference, grade)
         self.results.append(
             TestResult(

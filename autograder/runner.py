@@ -321,11 +321,18 @@ class SandboxBackend:
         return report.default_dtype if report is not None else "torch.float32"
 
     def start(
-        self, question: str, forbidden: list[str], probe: Probe, args: list, seed: int
+        self,
+        question: str,
+        forbidden: list[str],
+        probe: Probe,
+        args: list,
+        seed: int,
+        limit_s: float | None = None,
     ) -> Callable[[], StudentOutcome]:
-        finish = self.sandbox.begin_call(
-            question, forbidden, probe.spec, args, seed, self.timeout_s
-        )
+        # A call never outlives its question's budget by more than a second: a hanging
+        # function costs its own question, not the time of the questions after it.
+        timeout = self.timeout_s if limit_s is None else min(self.timeout_s, max(1.0, limit_s))
+        finish = self.sandbox.begin_call(question, forbidden, probe.spec, args, seed, timeout)
         return lambda: self._outcome(finish())
 
     def _outcome(self, res: CallResult) -> StudentOutcome:
@@ -346,7 +353,13 @@ class ReferenceBackend:
         self.ns = ns
 
     def start(
-        self, question: str, forbidden: list[str], probe: Probe, args: list, seed: int
+        self,
+        question: str,
+        forbidden: list[str],
+        probe: Probe,
+        args: list,
+        seed: int,
+        limit_s: float | None = None,
     ) -> Callable[[], StudentOutcome]:
         from .testing import roundtrip, seeded
 
@@ -436,9 +449,17 @@ def reference_case_count(assignment: Assignment, test: HiddenTest, reference: An
             print(
                 f"[autograde] {assignment.id} {test.name}: on the reference: {exc}", file=sys.stderr
             )
-        # a test that records no case (plain asserts alone) is one case (pytest_plugin)
-        _CASE_COUNTS[key] = sum(r.weight for r in grade.records) or 1.0
-    return _CASE_COUNTS[key]
+        _CASE_COUNTS[key] = sum(r.weight for r in grade.records)
+    # a test that records no case (plain asserts alone) is one case (pytest_plugin)
+    return _CASE_COUNTS[key] or 1.0
+
+
+def reference_records_cases(assignment: Assignment, test: HiddenTest, reference: Any) -> bool:
+    """Whether ``test`` records cases when the reference answers (False: a test of plain
+    asserts alone, which is one case)."""
+    reference_case_count(assignment, test, reference)
+    key = (assignment.id, assignment.salt, test.name, str(test.path), id(reference))
+    return _CASE_COUNTS[key] > 0
 
 
 def _count_unreached(
@@ -458,7 +479,8 @@ def _count_unreached(
             CaseRecord(
                 f"{missing:g} more case{'s' if missing != 1 else ''}",
                 False,
-                "not checked, because an earlier case of this test failed",
+                "not checked: the test stopped before it "
+                "(an earlier case failed, or a value could not be used)",
                 "not_reached",
                 weight=missing,
             )

@@ -132,10 +132,18 @@ class StudentBackend(Protocol):
 
     ``start`` sends the work off and returns a function that waits for its outcome, so the
     reference can be computed here while the sandbox computes the student's value.
+    ``limit_s``: the time left in the question's (or the submission's) budget; a backend
+    with a time limit per call takes the smaller of the two.
     """
 
     def start(
-        self, question: str, forbidden: list[str], probe: Probe, args: list, seed: int
+        self,
+        question: str,
+        forbidden: list[str],
+        probe: Probe,
+        args: list,
+        seed: int,
+        limit_s: float | None = None,
     ) -> Callable[[], StudentOutcome]: ...
 
 
@@ -180,6 +188,9 @@ class Grade:
     backend: StudentBackend
     salt: str = ""
     deadline: float | None = None
+    # Whether ``deadline`` is this question's share of the budget (the submission's own
+    # deadline comes later): the feedback says which ran out.
+    deadline_of_question: bool = False
     # torch's default dtype in the student's loaded notebook (a notebook may call
     # torch.set_default_dtype); the reference runs under the same one, so a correct
     # answer that leans on the default is not a dtype mismatch.
@@ -215,15 +226,17 @@ class Grade:
         self, probe_: Probe, args: tuple, allow: tuple[str, ...], seed: int
     ) -> Callable[[], StudentOutcome]:
         if self.deadline is not None and time.monotonic() > self.deadline:
+            scope = "question" if self.deadline_of_question else "submission"
             outcome = StudentOutcome(
                 False,
                 kind="budget",
-                message="the grading time budget for this "
-                "submission ran out before this case (earlier cases were slow)",
+                message=f"the grading time budget for this {scope} ran out before this "
+                "case (earlier cases were slow)",
             )
             return lambda: outcome
         forbidden = [f for f in self.forbidden if f not in allow]
-        return self.backend.start(self.question, forbidden, probe_, list(args), seed)
+        left = None if self.deadline is None else self.deadline - time.monotonic()
+        return self.backend.start(self.question, forbidden, probe_, list(args), seed, left)
 
     def _reference(self, probe_: Probe, args: tuple, seed: int | None = None) -> Any:
         seed = self._seed() if seed is None else seed

@@ -13,6 +13,7 @@ import nbformat
 import pytest
 
 from autograder.build import build_assignment, read_zip
+from autograder.course import Course
 from autograder.notebooks import BuildError
 from autograder.verify import verify_build
 
@@ -65,6 +66,20 @@ def test_builds_are_reproducible(demo_course, demo_build, tmp_path):
         (demo_build.gradescope_zip, again.gradescope_zip),
     ):
         assert a.read_bytes() == b.read_bytes()
+
+
+def test_a_public_check_that_runs_the_student_side_is_refused_in_one_line(demo_course, tmp_path):
+    """Public checks are recorded at build time (expected values only): one that calls
+    grade.run is the author's mistake, reported as a BuildError, not an AttributeError."""
+    # a copy of its own: test modules are read once per process, by path
+    course = Course(Path(shutil.copytree(demo_course.root, tmp_path / "course")))
+    public = course.assignment("hw99").public_tests / "test_public.py"
+    public.write_text(
+        public.read_text()
+        + "\n\ndef test_q2_run(grade):\n    grade.run(add_of, 1, 2, case='run')\n"
+    )
+    with pytest.raises(BuildError, match=r"may only use grade\.compare"):
+        build_assignment(course, course.assignment("hw99"), tmp_path / "out")
 
 
 def test_build_refuses_a_leaking_bundle(demo_course, tmp_path):

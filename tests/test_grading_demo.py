@@ -520,3 +520,22 @@ def test_a_submission_that_rewrites_the_hidden_tests_changes_nothing_later(
         assert grade_text(demo_course, "hw99", stub, tmp_path).score == 60
     finally:
         hidden.write_text(original)
+
+
+def test_a_hanging_function_costs_its_own_question_not_the_next(demo_course, tmp_path):
+    """q1's function never returns. With a budget of 24 s, q1's cases get an even share
+    (about 12 s: at least two probe time limits); q2 still runs in what is left (a fresh
+    sandbox, then two quick cases) and earns its points. Without shares, q1's four cases
+    of at least 5 s each would take 20 s and more, leaving q2 too little."""
+    import dataclasses
+
+    from autograder.runner import grade_cells
+    from autograder.submission import read_submission
+
+    a = dataclasses.replace(demo_course.assignment("hw99"), grading_budget_s=24)
+    path = tmp_path / "submission.py"
+    path.write_text(GOOD.replace("return x * x", "while True:\n        pass"))
+    report = grade_cells(demo_course, a, read_submission(path).cells)
+    assert report.score == 40, messages(report)
+    assert "budget for this question ran out" in messages(report)
+    assert "budget for this submission" not in messages(report)

@@ -109,3 +109,28 @@ def test_an_undecodable_reply_is_a_failed_case_not_a_grader_error():
     finally:
         os.close(r)
         os.close(w)
+
+
+class StudentWhoReturnsNone:
+    @staticmethod
+    def f(x):
+        return None
+
+
+def returns_on_none_test(grade):
+    """A test that returns, recording nothing, when the student's value is None."""
+    got = grade.run(value_of, 3, case="x = 3")
+    if got is None:
+        return
+    grade.check(float(got) == 6, case="x = 3", message="wrong")
+
+
+def test_a_test_that_records_nothing_for_the_student_scores_nothing():
+    """The denominator is the reference's count even when the student's run recorded no
+    case at all; only a test of plain asserts alone passes with no case recorded."""
+    a = Assignment("hw97_scoring", "t", 97, Path("."), (Question("q1", "t", 10.0),))
+    test = HiddenTest("test_q1_returns_on_none", "q1", returns_on_none_test, Path(__file__))
+    (right,) = run_tests(a, [test], Reference, ReferenceBackend(Reference))
+    (none,) = run_tests(a, [test], Reference, ReferenceBackend(StudentWhoReturnsNone))
+    assert right.score == 10
+    assert none.score == 0 and none.records[-1].kind == "not_reached"

@@ -64,7 +64,7 @@ class _OrderBackend:
     def __init__(self, events: list[str], ns) -> None:
         self.events, self.inner = events, ReferenceBackend(ns)
 
-    def start(self, question, forbidden, probe_, args, seed):
+    def start(self, question, forbidden, probe_, args, seed, limit_s=None):
         self.events.append("student started")
         outcome = self.inner.start(question, forbidden, probe_, args, seed)()
 
