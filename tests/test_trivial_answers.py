@@ -45,12 +45,6 @@ STILL_EARNS: dict[str, set[str]] = {
     "hw04_autograd": {"constant", "echo", "none", "ones", "zeros"},
     "hw05_linearization": {"constant", "ones", "zeros"},
     "hw06_sgd_basics": {"echo", "none", "ones", "zeros"},
-    "hw07_nqm": {"none", "ones", "zeros"},
-    "hw08_sgd_pytorch": {"none", "ones", "zeros"},
-    "hw10_benchmarking": {"none", "zeros"},
-    "hw11_tuning_playbook": {"ones"},
-    "hw12_scaling": {"constant", "echo", "none", "ones", "zeros"},
-    "hw13_rl": {"none"},
 }
 _HEADING = re.compile(r"^# #+ (q\d+)\b")
 _INCLUDE = re.compile(r"^#\|\s*include:\s*(.+?)\s*$")

@@ -103,6 +103,50 @@ def _holds(prop, got):
         return False
 
 
+_USES = {  # the probe's values each property is about
+    "p = 0 is SGD's risk": ("p 0",),
+    "p = 1 contracts every coordinate by (1 − α)² per step": ("quiet p 1",),
+    "floor(p) / floor(0) = h^(−p)(2 − αh)/(2 − αh^(1−p))": ("floor p", "floor p 0"),
+}
+
+
+# A property of the student's values alone is met by trivial answers too (zeros do halve
+# when B doubles, a constant does reach its own "steady state"). So a property case is
+# credited only when the values it is about are also the reference's, to 1e-6 relative:
+# the exact values are graded at T1 by the matches_reference test, this only rules out
+# answers that satisfy the property by being degenerate.
+def _off_values(got, ref, keys):
+    """The keys among ``keys`` where the student's value is not the reference's."""
+    off = []
+    for k in keys:
+        try:
+            a, b = got[k], ref[k]
+            ok = (
+                isinstance(a, torch.Tensor)
+                and a.shape == b.shape
+                and bool(torch.allclose(a, b, rtol=1e-6, atol=1e-12))
+            )
+        except Exception:  # not a dict, a missing key, wrong types
+            ok = False
+        if not ok:
+            off.append(k)
+    return off
+
+
+def _check_properties(grade, properties, got, ref, label):
+    for what, prop in properties.items():
+        holds = _holds(prop, got)
+        off = _off_values(got, ref, _USES[what]) if holds else []
+        if not holds:
+            message = f"property fails: {what}"
+        else:
+            message = (
+                f"the property holds, but your values for {', '.join(off)} are not the "
+                "expected ones, so it earns nothing on its own"
+            )
+        grade.check(holds and not off, case=f"{what}: {label(what)}", message=message)
+
+
 def test_q5_theory(grade):
     for i, gen in grade.cases(3):
         h = 0.2 + 0.8 * torch.rand(3, generator=gen, dtype=F64)
@@ -112,10 +156,13 @@ def test_q5_theory(grade):
         B = int(torch.randint(1, 33, (1,), generator=gen))
         p = round(0.2 + 0.8 * float(torch.rand(1, generator=gen)), 3)
         case = f"α = {alpha}, B = {B}, p = {p} (case {i})"
-        got = grade.run(precond_pieces, h, c, alpha, B, p, w0, case=case)
+
+        def label(what, alpha=alpha, B=B, p=p, i=i):
+            # the p = 0 and p = 1 properties are checked at that p
+            q = "" if what.startswith(("p = 0", "p = 1")) else f", p = {p}"
+            return f"α = {alpha}, B = {B}{q} (case {i})"
+
+        got, ref = grade.run_and_reference(precond_pieces, h, c, alpha, B, p, w0, case=case)
         if got is None:
             continue
-        for what, prop in _properties(h, c, w0, alpha, B, p).items():
-            grade.check(
-                _holds(prop, got), case=f"{what}: {case}", message=f"property fails: {what}"
-            )
+        _check_properties(grade, _properties(h, c, w0, alpha, B, p), got, ref, label)

@@ -32,12 +32,26 @@ def test_q1_epoch_batches(grade):
         grade.compare(epoch_of, n, b, seed, drop, case=f"n={n}, batch {b}, drop_last={drop}", **T0)
 
 
+def _varied(indices):
+    """Whether the batches hold two different indices (so no constant answer matches)."""
+    return len({i for batch in indices for i in batch.tolist()}) > 1
+
+
 def test_q1_replacement_batches(grade):
     for _, gen in grade.cases(4):
         n = int(torch.randint(3, 30, (1,), generator=gen))
         b = int(torch.randint(1, 10, (1,), generator=gen))
         k = int(torch.randint(1, 6, (1,), generator=gen))
         seed = int(torch.randint(0, 10**6, (1,), generator=gen))
+        # a draw of one repeated index (n=23, one batch of 1, say) would credit a tensor of
+        # zeros: redraw the seed (on the trusted side, from the reference's draws) until the
+        # case's indices vary; the first seed nearly always does, for n >= 3 and b·k >= 2
+        if b * k == 1:
+            k = 2
+        for _ in range(20):
+            if _varied(grade.reference(with_replacement, n, b, k, seed)):
+                break
+            seed = int(torch.randint(0, 10**6, (1,), generator=gen))
         grade.compare(with_replacement, n, b, k, seed, case=f"n={n}, batch {b}, {k} batches", **T0)
 
 

@@ -12,6 +12,13 @@ def train(ns, X, y, Xv, yv, cfg):
 
 
 @probe
+def train_run(ns, X, y, Xv, yv, cfg):
+    # wrapped, so that an answer of None is a value the test sees, not a missing case
+    torch.set_num_threads(1)
+    return {"history": ns.train_linear(X, y, Xv, yv, **cfg)}
+
+
+@probe
 def kappa(ns, h, lams):
     return [float(ns.wd_condition_number(h, lam)) for lam in lams]
 
@@ -53,18 +60,30 @@ def test_q5_properties(grade):
         "seed": 1,
     }
     case = "lr = 0 changes nothing (losses stay at the zero model's)"
-    got = grade.run(train, X, y, Xv, yv, cfg, case=case)
+    got = grade.run(train_run, X, y, Xv, yv, cfg, case=case)
     if got is not None:
-        zero_val = float((yv**2).mean())
-        ok = all(abs(v - zero_val) < 1e-12 for v in got["val_loss"] + got["ema_val_loss"])
-        ok = ok and all(v == 0.0 for v in got["lr"])
+        got, zero_val = got["history"], float((yv**2).mean())
+        try:
+            if not isinstance(got, dict):
+                raise TypeError(type(got).__name__)
+            losses = list(got["val_loss"]) + list(got["ema_val_loss"])
+            ok = len(losses) == 6 and all(abs(float(v) - zero_val) < 1e-12 for v in losses)
+            ok = ok and len(got["lr"]) == 3 and all(v == 0.0 for v in got["lr"])
+        except Exception:  # not the history's dict of lists
+            ok = False
         grade.check(ok, case=case, message=f"with lr=0 every val loss should be {zero_val:.6g}")
     cfg = dict(cfg, lr=0.2, eta_min=0.01, epochs=4)
     case = "the recorded lr is the cosine schedule over the epochs"
-    got = grade.run(train, X, y, Xv, yv, cfg, case=case)
+    got = grade.run(train_run, X, y, Xv, yv, cfg, case=case)
     if got is not None:
+        got = got["history"]
         want = [0.01 + 0.5 * 0.19 * (1 + math.cos(math.pi * k / 4)) for k in range(4)]
-        ok = len(got["lr"]) == 4 and all(abs(a - b) < 1e-12 for a, b in zip(got["lr"], want))
+        try:
+            if not isinstance(got, dict):
+                raise TypeError(type(got).__name__)
+            ok = len(got["lr"]) == 4 and all(abs(a - b) < 1e-12 for a, b in zip(got["lr"], want))
+        except Exception:  # not the history's dict of lists
+            ok = False
         grade.check(ok, case=case, message=f"lr per epoch should be {want}")
 
 

@@ -109,10 +109,11 @@ def skips_and_returns(ns, w0, v0, g):
     o = ns.Adagrad([w, v], lr=0.1)
     w.grad = g.clone()
     returned = o.step(lambda: torch.tensor(2.5, dtype=torch.float64))
+    # raw values: the test compares them with what it sent and with the reference's
     return {
         "closure value returned": float(returned),
-        "v unchanged": bool(torch.equal(v.detach(), v0)),
-        "w moved": bool(not torch.equal(w.detach(), w0)),
+        "v after": v.detach().clone(),
+        "w after": w.detach().clone(),
     }
 
 
@@ -128,6 +129,15 @@ def _problem(gen):
 
 def _lr(gen, lo=-2.0, hi=-0.5):
     return round(10 ** (lo + (hi - lo) * float(torch.rand(1, generator=gen))), 4)
+
+
+def _close(a, b, tol):
+    """``a`` (the student's) is a tensor of ``b``'s shape, close to it within ``tol``."""
+    return (
+        isinstance(a, torch.Tensor)
+        and a.shape == b.shape
+        and bool(torch.allclose(a, b, rtol=tol["rtol"], atol=tol["atol"]))
+    )
 
 
 def test_q1_matches_reference_on_a_loss(grade):
@@ -186,10 +196,18 @@ def test_q1_properties(grade):
     G = torch.randn(30, 6, generator=gen, dtype=torch.float64) * 5
     case = "the effective rate lr / (√sum + ε) never increases"
     w0 = torch.randn(6, generator=gen, dtype=torch.float64)
-    got = grade.run(adagrad_rates, w0, G, 0.1, 1e-10, case=case)
+    # credited with the rates themselves (T2): rates that never change never increase
+    got, ref = grade.run_and_reference(adagrad_rates, w0, G, 0.1, 1e-10, case=case)
     if got is not None:
-        ok = isinstance(got, torch.Tensor) and bool((got[1:] <= got[:-1]).all())
-        grade.check(ok, case=case, message="the effective rate grew at some step")
+        falls = isinstance(got, torch.Tensor) and bool((got[1:] <= got[:-1]).all())
+        grade.check(
+            falls and _close(got, ref, T2),
+            case=case,
+            message="the effective rate grew at some step"
+            if not falls
+            else "the rates never increase, but they are not lr / (√sum + ε) of the "
+            "accumulated squared gradients",
+        )
 
     W0 = torch.randn(5, 3, generator=gen, dtype=torch.float64)
     b0 = torch.randn(4, generator=gen, dtype=torch.float64)
@@ -197,23 +215,40 @@ def test_q1_properties(grade):
     Gb = torch.randn(20, 4, generator=gen, dtype=torch.float64)
     groups = [{"lr": 0.05}, {"lr": 0.2, "weight_decay": 0.1}]
     case = "state_dict / load_state_dict after 8 steps continues the same trajectory"
-    got = grade.run(resume, "Adagrad", W0, b0, GW, Gb, groups, 8, case=case)
+    # the resumed run must continue the uninterrupted one, and that one must be the
+    # reference's (an optimiser that never moves would resume perfectly)
+    got, ref = grade.run_and_reference(resume, "Adagrad", W0, b0, GW, Gb, groups, 8, case=case)
     if got is not None:
-        a, b = got["uninterrupted"], got["resumed"]
-        ok = a.shape == b.shape and torch.allclose(a, b, rtol=1e-10, atol=1e-12)
-        grade.check(ok, case=case, message="the resumed run left the uninterrupted one")
+        a = got.get("uninterrupted") if isinstance(got, dict) else None
+        b = got.get("resumed") if isinstance(got, dict) else None
+        right = _close(a, ref["uninterrupted"], T2)
+        resumes = right and _close(b, a, {"rtol": 1e-10, "atol": 1e-12})
+        grade.check(
+            resumes,
+            case=case,
+            message="the resumed run left the uninterrupted one"
+            if right
+            else "the uninterrupted run is not the expected trajectory (see the trajectory cases)",
+        )
 
     case = "step(closure) returns the closure's value; a parameter without .grad is untouched"
-    got = grade.run(
-        skips_and_returns,
-        torch.randn(3, generator=gen, dtype=torch.float64),
-        torch.randn(2, generator=gen, dtype=torch.float64),
-        torch.randn(3, generator=gen, dtype=torch.float64),
-        case=case,
-    )
+    w0 = torch.randn(3, generator=gen, dtype=torch.float64)
+    v0 = torch.randn(2, generator=gen, dtype=torch.float64)
+    g = torch.randn(3, generator=gen, dtype=torch.float64)
+    got, ref = grade.run_and_reference(skips_and_returns, w0, v0, g, case=case)
     if got is not None:
-        ok = got["closure value returned"] == 2.5 and got["v unchanged"] and got["w moved"]
-        grade.check(ok, case=case, message=f"got {got}")
+        try:
+            returned = got["closure value returned"] == 2.5
+            v_kept = isinstance(got["v after"], torch.Tensor) and torch.equal(got["v after"], v0)
+            w_stepped = _close(got["w after"], ref["w after"], T2)
+        except Exception:  # not the probe's dict
+            returned = v_kept = w_stepped = False
+        problems = [
+            *([] if returned else ["step(closure) did not return the closure's value (2.5)"]),
+            *([] if v_kept else ["the parameter without .grad changed"]),
+            *([] if w_stepped else ["the parameter with a gradient did not take Adagrad's step"]),
+        ]
+        grade.check(not problems, case=case, message="; ".join(problems))
 
 
 def test_q1_state(grade):

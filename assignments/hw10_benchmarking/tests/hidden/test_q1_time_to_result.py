@@ -47,7 +47,9 @@ def test_q1_edge_cases(grade):
     grade.compare(ttr, c, 0.6, steps, "min", case="reached at the first point", **T0)
     grade.compare(ttr, c, 0.1, steps, "min", case="never reached: inf", **T0)
     grade.compare(ttr, c, 0.4, steps, "min", case="a tie with the target counts as reached", **T0)
-    grade.compare(ttr, c, 0.45, None, "max", case="mode max, no times: the index", **T0)
+    # reached at index 3, not 0: an answer of 0 (or of 1) must not pass this case
+    rising = torch.tensor([0.1, 0.3, 0.2, 0.5, 0.4], dtype=torch.float64)
+    grade.compare(ttr, rising, 0.45, None, "max", case="mode max, no times: the index", **T0)
 
 
 def test_q1_best_so_far(grade):
@@ -69,6 +71,11 @@ def test_q1_properties(grade):
         if got is None:
             continue
         b = got["running best"]
+        if not (isinstance(b, torch.Tensor) and b.shape == curve.shape):
+            grade.check(
+                False, case=case, message=f"expected a running best of shape {tuple(curve.shape)}"
+            )
+            continue
         mono = bool((b[1:] <= b[:-1]).all()) if mode == "min" else bool((b[1:] >= b[:-1]).all())
         ok = mono and got["raw"] == got["best"] == 5.0
         grade.check(

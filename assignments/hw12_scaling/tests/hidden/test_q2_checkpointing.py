@@ -89,6 +89,18 @@ def bounds(ns, n, k):
         return "ValueError"
 
 
+@probe
+def bounds_then_invalid(ns, n, k, bad_n, bad_k):
+    # a valid call, then one that must raise: one case, so that raising ValueError earns
+    # nothing without working bounds
+    out = {f"segment_bounds({n}, {k})": [int(b) for b in ns.segment_bounds(n, k)]}
+    try:
+        out[f"segment_bounds({bad_n}, {bad_k})"] = [int(b) for b in ns.segment_bounds(bad_n, bad_k)]
+    except ValueError:
+        out[f"segment_bounds({bad_n}, {bad_k})"] = "ValueError"
+    return out
+
+
 def _shape(gen):
     n = int(torch.randint(2, 9, (1,), generator=gen))
     width = int(torch.randint(2, 17, (1,), generator=gen))
@@ -172,4 +184,12 @@ def test_q2_segment_bounds(grade):
         k = int(torch.randint(1, n + 1, (1,), generator=gen))
         grade.compare(bounds, n, k, case=f"segment_bounds({n}, {k})", **T0)
     grade.compare(bounds, 10, 4, case="segment_bounds(10, 4)", **T0)
-    grade.compare(bounds, 3, 4, case="segment_bounds(3, 4) raises ValueError", **T0)
+    grade.compare(
+        bounds_then_invalid,
+        7,
+        3,
+        3,
+        4,
+        case="segment_bounds(7, 3), and segment_bounds(3, 4) raises ValueError",
+        **T0,
+    )

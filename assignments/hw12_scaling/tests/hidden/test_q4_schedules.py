@@ -40,6 +40,28 @@ def validate(ns, grid, p, m):
 
 
 @probe
+def validate_each(ns, grids, p, m):
+    out = []
+    for grid in grids:
+        cells = [[None if c is None else (c[0], c[1]) for c in row] for row in grid]
+        out.append(bool(ns.validate_schedule(cells, p, m)))
+    return out
+
+
+@probe
+def asap_each(ns, order_sets):
+    out = []
+    for orders in order_sets:
+        try:
+            grid = ns.asap_schedule([[(str(op), int(j)) for op, j in order] for order in orders])
+        except ValueError:
+            out.append("ValueError")
+            continue
+        out.append([[None if c is None else [str(c[0]), int(c[1])] for c in row] for row in grid])
+    return out
+
+
+@probe
 def bubble(ns, grid):
     cells = [[None if c is None else (c[0], c[1]) for c in row] for row in grid]
     return float(ns.bubble_fraction(cells))
@@ -105,8 +127,21 @@ def test_q4_asap_schedule(grade):
         ],
         "one stage": [[["F", 0], ["B", 0], ["F", 1], ["B", 1]]],
     }
-    for name, orders in cases.items():
-        grade.compare(asap, orders, case=name, **T0)
+    # a deadlock's answer (ValueError) is credited together with a schedule that works:
+    # each case of orders that may deadlock is paired with ones that cannot
+    grade.compare(
+        asap, cases["two stages, interleaved orders"], case="two stages, interleaved orders", **T0
+    )
+    grade.compare(
+        asap_each,
+        [
+            cases["two stages, interleaved orders"],
+            cases["a deadlock (B before its F) raises ValueError"],
+        ],
+        case="interleaved orders schedule, and a deadlock (B before its F) raises ValueError",
+        **T0,
+    )
+    grade.compare(asap, cases["one stage"], case="one stage", **T0)
     for _i, gen in grade.cases(3):
         # random per-stage orders: each stage a random shuffle of F's in order and B's in order
         p, m = _pm(gen)
@@ -125,7 +160,14 @@ def test_q4_asap_schedule(grade):
                     order.append(["B", nb])
                     nb += 1
             orders.append(order)
-        grade.compare(asap, orders, case=f"random stage orders, p={p}, m={m} (may deadlock)", **T0)
+        # every F in order, then every B in order, on each stage: never deadlocks (GPipe)
+        plain = [[["F", j] for j in range(m)] + [["B", j] for j in range(m)] for _s in range(p)]
+        grade.compare(
+            asap_each,
+            [plain, orders],
+            case=f"all-F-then-all-B orders and random stage orders (may deadlock), p={p}, m={m}",
+            **T0,
+        )
 
 
 def _corruptions(grid, p, m):
@@ -155,18 +197,19 @@ def test_q4_validate_schedule(grade):
         m = int(torch.randint(1, 7, (1,), generator=gen))
         good = grade.reference(ofob if i % 2 else gpipe, p, m)
         name = "1F1B" if i % 2 else "GPipe"
-        grade.compare(validate, good, p, m, case=f"valid {name} grid, p={p}, m={m}", **T0)
         padded = [r for row in good for r in (row, [None] * p)]
-        grade.compare(
-            validate,
-            padded,
-            p,
-            m,
-            case=f"valid {name} grid with idle rows inserted, p={p}, m={m}",
-            **T0,
-        )
-        for what, bad in _corruptions(good, p, m).items():
-            grade.compare(validate, bad, p, m, case=f"{name} p={p}, m={m}, {what}", **T0)
+        # a verdict is a bool, which a constant answer gets right half the time: each case
+        # asks for a valid grid accepted and a corrupted one rejected together
+        for j, (what, bad) in enumerate(_corruptions(good, p, m).items()):
+            valid, kind = (padded, "with idle rows inserted") if j % 2 else (good, "as is")
+            grade.compare(
+                validate_each,
+                [valid, bad],
+                p,
+                m,
+                case=f"{name} p={p}, m={m}: the valid grid ({kind}) accepted, with {what} rejected",
+                **T0,
+            )
 
 
 def test_q4_bubble_and_peaks(grade):

@@ -18,6 +18,13 @@ def vi_policy(ns, P, R, gamma):
     return ns.value_iteration(P, R, gamma)[2]
 
 
+@probe
+def vi_value_and_policy(ns, P, R, gamma):
+    torch.set_num_threads(1)
+    V, _Q, pi = ns.value_iteration(P, R, gamma)
+    return {"V": V, "pi": pi}
+
+
 def _mdp(gen):
     S = int(torch.randint(2, 6, (1,), generator=gen))
     A = int(torch.randint(2, 4, (1,), generator=gen))
@@ -77,12 +84,11 @@ def test_q2_optimality(grade):
     for i, gen in grade.cases(3):
         P, R = _mdp(gen)
         case = f"property: V^π* = V* and V* ≥ V^π for random π (case {i})"
-        V = grade.run(vi, P, R, 0.9, case=case)
-        pi = grade.run(vi_policy, P, R, 0.9, case=case)
-        if V is None or pi is None:
+        got = grade.run(vi_value_and_policy, P, R, 0.9, case=case)
+        if got is None:
             continue
-        V = V["V"]
         try:
+            V, pi = got["V"], got["pi"]
             onehot = torch.nn.functional.one_hot(pi.to(torch.int64), P.shape[1]).to(F64)
             gap = float((_v_pi(P, R, onehot, 0.9) - V).abs().max())
             worst = 0.0

@@ -1,5 +1,6 @@
 import torch
 
+from autograder.compare import Tolerance, compare
 from autograder.testing import T0, T1, probe
 
 F64 = torch.float64
@@ -44,8 +45,8 @@ def mc_mean(ns, theta, P, R, rho0, gamma, terminal, n, baseline):
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(0)
     eps = ns.sample_episodes(theta, P, R, rho0, 50, n, g, terminal)
-    per = torch.stack([ns.reinforce_gradient(theta, [e], gamma, baseline) for e in eps])
-    return {"mean": per.mean(0), "se": per.std(0) / n**0.5}
+    # every estimate: their mean and standard error are computed on the trusted side
+    return torch.stack([ns.reinforce_gradient(theta, [e], gamma, baseline) for e in eps])
 
 
 def _episodic(gen, S=4, A=2):
@@ -74,11 +75,35 @@ def test_q4_softmax(grade):
     grade.compare(policy, big, case="logits of ±1000 (needs the max-subtraction trick)", **T1)
 
 
+@probe
+def q1_functions(ns, P, R, pi, gamma):
+    # q1's answers on one input, for the note below: a failure is a value here, not a case
+    try:
+        V = ns.policy_evaluation(P, R, pi, gamma)
+        return {"V": V, "Q": ns.q_from_v(P, R, V, gamma)}
+    except Exception as exc:
+        return f"raised {type(exc).__name__}"
+
+
+def _q1_note(grade, P, R, gamma):
+    """Where q1 fails, a note for the cases whose functions use it (by design, J = ρ₀ᵀV^π
+    and the exact gradient go through policy_evaluation and q_from_v)."""
+    pi = torch.full(P.shape[:2], 1.0 / P.shape[1], dtype=F64)
+    mine, ref = grade.run_and_reference(
+        q1_functions, P, R, pi, gamma, case="q1's functions, which this question uses"
+    )
+    if mine is not None and compare(ref, mine, Tolerance(**T1)) is None:
+        return ""
+    return " (note: q1 fails and this question uses it, through policy_evaluation and q_from_v: fix q1 first)"
+
+
 def test_q4_expected_return_and_exact_gradient(grade):
+    P, R, _, _ = _episodic(torch.Generator().manual_seed(0))
+    note = _q1_note(grade, P, R, 0.9)
     for i, gen in grade.cases(4):
         P, R, rho0, _ = _episodic(gen, S=3 + i % 3, A=2 + i % 2)
         theta = torch.randn(P.shape[:2], generator=gen, dtype=F64)
-        case = f"random MDP S={P.shape[0]}, A={P.shape[1]}, γ=0.9 (case {i})"
+        case = f"random MDP S={P.shape[0]}, A={P.shape[1]}, γ=0.9 (case {i}){note}"
         grade.compare(
             ret_and_grad,
             theta,
@@ -145,9 +170,17 @@ def test_q4_reinforce_is_unbiased(grade):
         ("baseline 0.5", torch.full((4,), 0.5, dtype=F64)),
     ):
         case = f"property (T3): mean of 1500 REINFORCE estimates within 5 standard errors of the exact gradient, γ = 0.5, {label}"
-        got = grade.run(mc_mean, theta, P, R, rho0, 0.5, terminal, 1500, baseline, case=case)
-        if got is None:
+        per = grade.run(mc_mean, theta, P, R, rho0, 0.5, terminal, 1500, baseline, case=case)
+        if per is None:
             continue
+        if not (isinstance(per, torch.Tensor) and per.shape == (1500, *true.shape)):
+            grade.check(
+                False,
+                case=case,
+                message=f"expected 1500 gradient estimates of shape {tuple(true.shape)} each",
+            )
+            continue
+        got = {"mean": per.mean(0), "se": per.std(0) / 1500**0.5}
         # float64 and pinned draws: the reference gives max |z| = 1.83 (no baseline) and 1.61
         # (baseline 0.5) under all 16 CPU settings; without γ^t it is ≈ 10
         z = ((got["mean"] - true).abs() / got["se"].clamp_min(1e-12))[:3]
