@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -125,7 +126,13 @@ def _launch_early(course, assignment, path: Path, zygote):
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from .batch_inputs import describe_unreadable
+
     course = find_course(args.course)
+    problem = describe_unreadable(Path(args.notebook))
+    if problem:  # before the fork server: a FIFO must not hang, a typo must not exit 0
+        print(f"autograde run: {problem}", file=sys.stderr)
+        return 2
     started = time.monotonic()
     zygote = _fork_server()  # first: nothing secret has been read yet
     try:
@@ -155,12 +162,32 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return code
 
 
+def _resume_command() -> str:
+    """The command line this process was started with, to paste again to resume."""
+    import shlex
+
+    argv = sys.argv[1:]
+    if Path(sys.argv[0]).name == "autograde":
+        return shlex.join(["autograde", *argv])
+    return shlex.join([sys.executable, "-m", "autograder", *argv])
+
+
 def _cmd_grade(args: argparse.Namespace) -> int:
-    from .batch import BatchError, grade_class
+    from .batch import BatchError, BatchInterrupted, grade_class
 
     course = find_course(args.course)
     a = course.assignment(args.assignment)
     out = Path(args.out)
+    stopped = None
+    early: list[str] = []
+
+    def stop_early(signum: int, frame: object) -> None:
+        # SIGTERM before the batch takes over its signals (reading the inputs, say):
+        # stop as Ctrl-C does, with a message, not silently
+        early.append(signal.Signals(signum).name)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop_early)
     try:
         with contextlib.redirect_stdout(sys.stderr):
             report = grade_class(
@@ -174,16 +201,37 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     except BatchError as exc:
         print(f"autograde grade: {exc}", file=sys.stderr)
         return 2
+    except BatchInterrupted as exc:
+        stopped = (exc.signame, f"graded {exc.graded} of {exc.total} this run")
+    except KeyboardInterrupt:
+        stopped = (early[-1] if early else "SIGINT", "nothing graded this run")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if stopped is not None:
+        import gc
+
+        gc.collect()  # the stopped pool's queues: no "leaked semaphore" warning at exit
+        name, done = stopped
+        print(
+            f"\nautograde grade: stopped by {name}; {done} (kept in {out / 'results'}). "
+            f"To resume: {_resume_command()}",
+            file=sys.stderr,
+        )
+        return 130 if name == "SIGINT" else 143
     rate = report.graded / report.seconds if report.seconds else 0.0
+    why = f" ({report.why_graded()})" if report.reasons else ""
     print(
-        f"graded {report.graded}, skipped {report.skipped} already graded, in "
+        f"graded {report.graded}{why}, skipped {report.skipped} already graded, in "
         f"{report.seconds:.1f} s ({rate:.2f}/s); see {out / 'grades.csv'}",
         file=sys.stderr,
     )
-    for w in report.warnings:
+    for w in report.warnings:  # again at the end: the progress lines scrolled them away
         print(f"warning: {w}", file=sys.stderr)
+    if report.not_graded:
+        rows = ", ".join(f"{n} {kind}" for kind, n in sorted(report.not_graded.items()))
+        print(f"not graded (rows in grades.csv say why): {rows}", file=sys.stderr)
     if report.failed:
-        print(f"grader faults (regrade these): {', '.join(report.failed)}", file=sys.stderr)
+        print(f"autograde grade: {report.fault_line()}", file=sys.stderr)
         return 1
     return 0
 
@@ -217,6 +265,17 @@ def _cmd_gradescope(args: argparse.Namespace) -> int:
             zygote.close()
 
 
+def _jobs(text: str) -> int:
+    """``--jobs``: a whole number, at least 1 (the batch caps it by CPUs and memory)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autograde", description=__doc__.splitlines()[0])
     parser.add_argument("--course", help="the course folder (holding assignments/ and solutions/)")
@@ -229,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignments", nargs="*", metavar="HW", help="hw04_autograd or hw04")
     p.add_argument("--all", action="store_true", help="every assignment")
     p.add_argument("--out", default="dist", help="output folder (default: dist)")
-    p.add_argument("--jobs", type=int, default=None, help="assignments at once (default: CPUs)")
+    p.add_argument("--jobs", type=_jobs, default=None, help="assignments at once (default: CPUs)")
     p.add_argument(
         "--verify",
         action="store_true",
@@ -254,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", required=True, help="output folder (grades.csv, results/, feedback/, summary.png)"
     )
-    p.add_argument("--jobs", type=int, default=None, help="parallel submissions (default: CPUs)")
+    p.add_argument("--jobs", type=_jobs, default=None, help="parallel submissions (default: CPUs)")
     p.add_argument("--regrade", action="append", metavar="STUDENT", help="grade this student again")
     p.set_defaults(func=_cmd_grade)
 
@@ -270,6 +329,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_course_option(args: argparse.Namespace) -> None:
+    """A ``--course`` that is not a course folder is an error: falling back to the
+    checkout's own course would build or grade the wrong assignments."""
+    if args.course is None:
+        return
+    root = Path(args.course)
+    if not root.is_dir():
+        raise CourseError(f"--course {args.course}: no such folder")
+    if not (root / "assignments").is_dir():
+        raise CourseError(f"--course {args.course}: not a course folder (it has no assignments/)")
+
+
 def _sandbox_preflight(args: argparse.Namespace) -> None:
     """Before grading anything as root: can the sandbox's uid reach the interpreter and
     the engine? One clear line now beats a traceback per submission later."""
@@ -282,14 +353,20 @@ def _sandbox_preflight(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     from .sandbox.reach import SandboxUnreachable
+    from .spec import SpecError
 
     args = build_parser().parse_args(argv)
     try:
+        _check_course_option(args)
         _sandbox_preflight(args)
         return args.func(args)
-    except (CourseError, SandboxUnreachable) as exc:
+    except (CourseError, SandboxUnreachable, SpecError) as exc:
         print(f"autograde: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `autograde run ... --json | head`: the reader left
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def console_main() -> None:

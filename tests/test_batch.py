@@ -119,6 +119,7 @@ def test_gradescope_export_zip_with_metadata(demo_course, tmp_path):
     assert any("submission_2000/ is not in submission_metadata.yml" in w for w in report.warnings)
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_to_the_same_files(demo_course, tmp_path):
     folder = _class_folder(tmp_path)
     for i in range(2):  # slow students (two 5 s timeouts each) so the kill lands mid-run
