@@ -2,7 +2,9 @@ import math
 
 import torch
 
+from autograder.compare import Tolerance, compare
 from autograder.testing import T1, probe
+from autograder.untrusted_text import escape_markdown
 
 
 @probe
@@ -15,6 +17,15 @@ def sigmoid_of(ns, z):
 def bce_of(ns, z, y):
     torch.set_num_threads(1)
     return ns.bce_with_logits(z, y)
+
+
+@probe
+def bce_gradient(ns, z, y):
+    # the autograd gradient of the student's loss in z (train_logistic differentiates it)
+    torch.set_num_threads(1)
+    leaf = z.clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(ns.bce_with_logits(leaf, y), leaf)
+    return g
 
 
 @probe
@@ -58,11 +69,16 @@ def test_q2_properties(grade):
     got = grade.run(bce_values, [[big, y]], case="finite at |z| = 700")
     if got is not None:
         # two examples pay 700 each (confidently wrong), two pay e^-700 ≈ 0
+        finite = math.isfinite(got[0])
         grade.check(
-            math.isfinite(got[0]) and abs(got[0] - 350.0) < 1e-9,
+            finite and abs(got[0] - 350.0) < 1e-9,
             case="finite at |z| = 700",
-            message=f"bce_with_logits([700, −700, 700, −700], [0, 1, 1, 0]) should be 350, "
-            f"got {got[0]}: use max(z, 0) − yz + log(1 + e^(−|z|)), which never overflows",
+            message="bce_with_logits([700, −700, 700, −700], [0, 1, 1, 0]) should be 350, "
+            + (
+                f"got {got[0]}: the mean over the 4 examples of 700, 700, ~0 and ~0"
+                if finite
+                else f"got {got[0]}: use max(z, 0) − yz + log(1 + e^(−|z|)), which never overflows"
+            ),
         )
     zero = torch.zeros(3, dtype=torch.float64)
     got = grade.run(
@@ -76,19 +92,45 @@ def test_q2_properties(grade):
         )
 
 
-# A separate test, so that q2 has four tests of 6.25 points (25/3 does not add up exactly).
+def test_q2_gradient_at_zero(grade):
+    # The docstring: autograd's derivative of the loss in z must be (σ(z) − y)/n at every
+    # z, 0 included, where max(z, 0) and |z| have a kink (clamp gives 1 there, relu and abs
+    # 0, not ½). train_logistic starts at w = 0, where every logit is exactly 0.
+    z = torch.tensor([0.0, 0.0, 0.0, 1.5, -2.0], dtype=torch.float64)
+    y = torch.tensor([1.0, 0.0, 0.5, 1.0, 0.0], dtype=torch.float64)
+    grade.compare(
+        bce_gradient, z, y, case="autograd's gradient in z at z = (0, 0, 0, 1.5, −2)", **T1
+    )
+    for _i, gen in grade.cases(2):
+        n = int(torch.randint(2, 20, (1,), generator=gen))
+        z = 3.0 * torch.randn(n, generator=gen, dtype=torch.float64)
+        z[torch.randperm(n, generator=gen)[: n // 2]] = 0.0  # half of them exactly 0
+        y = torch.randint(0, 2, (n,), generator=gen).to(torch.float64)
+        grade.compare(
+            bce_gradient, z, y, case=f"autograd's gradient in z, n = {n}, half the z = 0", **T1
+        )
+
+
+# A separate test, so that q2's tests share its 25 points evenly (25/3 does not add up).
 def test_q2_symmetry_and_ordering(grade):
     for _i, gen in grade.cases(2):
         z = 4.0 * torch.randn(6, generator=gen, dtype=torch.float64)
         yy = torch.randint(0, 2, (6,), generator=gen).to(torch.float64)
         case = "symmetry bce(z, y) = bce(−z, 1 − y)"
-        got = grade.run(bce_values, [[z, yy], [-z, 1.0 - yy]], case=case)
+        got, ref = grade.run_and_reference(bce_values, [[z, yy], [-z, 1.0 - yy]], case=case)
         if got is not None:
-            grade.check(
-                abs(got[0] - got[1]) <= 1e-12 * max(1.0, abs(got[0])),
-                case=case,
-                message=f"bce(z, y) = {got[0]!r} but bce(−z, 1 − y) = {got[1]!r}",
+            # the symmetry counts only with the right values (a constant has it too)
+            differs = _differs(ref, got, **T1)
+            symmetric = differs != "unreadable" and abs(got[0] - got[1]) <= 1e-12 * max(
+                1.0, abs(got[0])
             )
+            if differs == "unreadable":
+                message = "bce_with_logits did not return a 0-d tensor"
+            elif not symmetric:
+                message = f"bce(z, y) = {got[0]!r} but bce(−z, 1 − y) = {got[1]!r}"
+            else:
+                message = f"both sides agree, but they are not the mean cross-entropy: {differs}"
+            grade.check(symmetric and differs is None, case=case, message=message)
     # The lecture's legitimate email (y = 0) predicted spam with p = 0.8, 0.3, 0.1
     pairs = [
         [torch.tensor([math.log(p / (1 - p))], dtype=torch.float64), torch.zeros(1)]
@@ -103,3 +145,12 @@ def test_q2_symmetry_and_ordering(grade):
             case="lecture ordering −log(1−0.8) > −log(1−0.3) > −log(1−0.1)",
             message=f"for y = 0 and p = 0.8, 0.3, 0.1 expected {want}, got {got}",
         )
+
+
+def _differs(expected, got, rtol=0.0, atol=0.0):
+    """None if the student's value matches the reference's, else how it differs, in words;
+    "unreadable" if it is not a list of two numbers. Decided here, on the trusted side."""
+    if not (isinstance(got, list) and len(got) == 2 and all(type(v) is float for v in got)):
+        return "unreadable"
+    mismatch = compare(expected, got, Tolerance(rtol, atol))
+    return None if mismatch is None else escape_markdown(str(mismatch))

@@ -1,6 +1,8 @@
 import torch
 
+from autograder.compare import Tolerance, compare
 from autograder.testing import T1, probe
+from autograder.untrusted_text import escape_markdown
 
 
 @probe
@@ -47,29 +49,57 @@ def test_q1_pairwise_properties(grade):
         X = torch.randn(6, 4, generator=gen, dtype=torch.float64)
         scales = 0.1 + 10 * torch.rand(6, generator=gen, dtype=torch.float64)
         case = f"properties of pairwise_cosine on a 6×4 X (case {i})"
-        got = grade.run(pairwise_scaled, X, scales, case=case)
+        got, ref = grade.run_and_reference(pairwise_scaled, X, scales, case=case)
         if got is None:
             continue
-        C, Cs = got["plain"], got["scaled"]
-        if not grade.check(
-            isinstance(C, torch.Tensor) and C.shape == (6, 6) and Cs.shape == (6, 6),
-            case=case + ": shape (6, 6)",
-            message=f"expected a (6, 6) tensor, got {getattr(C, 'shape', type(C).__name__)}",
-        ):
+        got = got if isinstance(got, dict) else {}
+        C, Cs = got.get("plain"), got.get("scaled")
+        shaped = all(isinstance(t, torch.Tensor) and t.shape == (6, 6) for t in (C, Cs))
+        if not shaped:  # the first property's case, failed on the shape
+            grade.check(
+                False,
+                case=case + ": diagonal is 1",
+                message=f"expected a (6, 6) tensor, got {getattr(C, 'shape', type(C).__name__)}",
+            )
             continue
-        grade.check(
-            bool(((C.diagonal() - 1).abs() <= 1e-12).all()),
-            case=case + ": diagonal is 1",
-            message=f"every row has cosine 1 with itself; the diagonal is {C.diagonal()}",
+        # Each property counts only with the values right: a matrix of ones has them all.
+        mismatch = _differs(ref, got, **T1)
+        wrong = (
+            None
+            if mismatch is None
+            else f"the cosines are not the expected ones ({mismatch}), so this property is "
+            "not credited"
         )
-        grade.check(
-            bool(((C - C.T).abs() <= 1e-12).all()),
-            case=case + ": symmetric",
-            message="cos(xᵢ, xⱼ) = cos(xⱼ, xᵢ), but your matrix is not symmetric",
-        )
-        grade.check(
-            bool(((Cs - C).abs() <= 1e-12).all()) and bool((C.abs() <= 1 + 1e-12).all()),
-            case=case + ": in [−1, 1] and invariant to positive row scaling",
-            message="scaling the rows by positive numbers must not change the cosines, "
-            "and every cosine lies in [−1, 1]",
-        )
+        properties = [
+            (
+                bool(((C.diagonal() - 1).abs() <= 1e-12).all()),
+                "diagonal is 1",
+                f"every row has cosine 1 with itself; the diagonal is {C.diagonal()}",
+            ),
+            (
+                bool(((C - C.T).abs() <= 1e-12).all()),
+                "symmetric",
+                "cos(xᵢ, xⱼ) = cos(xⱼ, xᵢ), but your matrix is not symmetric",
+            ),
+            (
+                bool(((Cs - C).abs() <= 1e-12).all()) and bool((C.abs() <= 1 + 1e-12).all()),
+                "in [−1, 1] and invariant to positive row scaling",
+                "scaling the rows by positive numbers must not change the cosines, "
+                "and every cosine lies in [−1, 1]",
+            ),
+        ]
+        for holds, what, message in properties:
+            grade.check(
+                holds and wrong is None,
+                case=f"{case}: {what}",
+                message=message if not holds else wrong,
+            )
+
+
+def _differs(expected, got, rtol=0.0, atol=0.0):
+    """None if ``got`` matches ``expected``, else how it differs, in words (trusted side)."""
+    try:
+        mismatch = compare(expected, got, Tolerance(rtol, atol))
+    except Exception as exc:  # whatever the student sent, it does not match
+        return f"a value that could not be compared ({type(exc).__name__})"
+    return None if mismatch is None else escape_markdown(str(mismatch))

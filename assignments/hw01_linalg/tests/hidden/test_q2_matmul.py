@@ -1,6 +1,8 @@
 import torch
 
+from autograder.compare import Tolerance, compare
 from autograder.testing import T1, probe
+from autograder.untrusted_text import escape_markdown
 
 
 @probe
@@ -58,21 +60,46 @@ def _check_algebra(grade, name):
         A, B = _pair(gen)
         C = torch.randn(B.shape, generator=gen, dtype=torch.float64)
         case = f"{name}: (AB)ᵀ = BᵀAᵀ, AI = A, A(B + C) = AB + AC (case {i})"
-        r = grade.run(algebra, name, A, B, C, case=case)
+        r, ref = grade.run_and_reference(algebra, name, A, B, C, case=case)
         if r is None:
             continue
+        r = r if isinstance(r, dict) else {}
+        # Each law counts only with the products right: zeros (and a function that returns
+        # its first argument) obey some of them.
+        mismatch = _differs(ref, r, **T1)
+        wrong = (
+            None
+            if mismatch is None
+            else f"the products are not the expected ones ({mismatch}), so this law is not credited"
+        )
         laws = [
-            ("(AB)ᵀ = BᵀAᵀ", r["AB_T"], r["BT_AT"]),
-            ("AI = A", r["AI"], A),
-            ("A(B + C) = AB + AC", r["A_BplusC"], r["AB_plus_AC"]),
+            ("(AB)ᵀ = BᵀAᵀ", r.get("AB_T"), r.get("BT_AT")),
+            ("AI = A", r.get("AI"), A),
+            ("A(B + C) = AB + AC", r.get("A_BplusC"), r.get("AB_plus_AC")),
         ]
         for law, left, right in laws:
-            ok = left.shape == right.shape and bool(torch.allclose(left, right, 1e-10, 1e-12))
-            grade.check(
-                ok,
-                case=f"{name}: {law} (case {i})",
-                message=f"{name} breaks {law} for A of shape {tuple(A.shape)}",
+            holds = (
+                isinstance(left, torch.Tensor)
+                and isinstance(right, torch.Tensor)
+                and left.shape == right.shape
+                and bool(torch.allclose(left, right, 1e-10, 1e-12))
             )
+            grade.check(
+                holds and wrong is None,
+                case=f"{name}: {law} (case {i})",
+                message=f"{name} breaks {law} for A of shape {tuple(A.shape)}"
+                if not holds
+                else wrong,
+            )
+
+
+def _differs(expected, got, rtol=0.0, atol=0.0):
+    """None if ``got`` matches ``expected``, else how it differs, in words (trusted side)."""
+    try:
+        mismatch = compare(expected, got, Tolerance(rtol, atol))
+    except Exception as exc:  # whatever the student sent, it does not match
+        return f"a value that could not be compared ({type(exc).__name__})"
+    return None if mismatch is None else escape_markdown(str(mismatch))
 
 
 # Two tests, not one: four tests of 5 points add up to 20 exactly (20/3 would not).

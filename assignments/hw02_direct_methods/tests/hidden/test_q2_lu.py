@@ -1,6 +1,8 @@
 import torch
 
+from autograder.compare import Tolerance, compare
 from autograder.testing import T1, probe
+from autograder.untrusted_text import escape_markdown
 
 
 @probe
@@ -53,26 +55,40 @@ def test_q2_properties(grade):
         A = _spd(gen, p)
         B = torch.randn(p, 20, generator=gen, dtype=torch.float64)
         case = f"LU factors of A = XᵀX + I, p = {p} (case {i})"
-        got = grade.run(factor_and_solve, A, B, case=case)
+        got, ref = grade.run_and_reference(factor_and_solve, A, B, case=case)
         if got is None:
             continue
-        L, U = got["L"], got["U"]
+        got = got if isinstance(got, dict) else {}
+        L, U = got.get("L"), got.get("U")
         shapes = [getattr(t, "shape", None) for t in (L, U)]
-        if not grade.check(
-            shapes == [(p, p), (p, p)],
-            case=case + ": shapes",
-            message=f"expected L and U of shape ({p}, {p}), got {shapes}",
-        ):
+        if not all(isinstance(t, torch.Tensor) for t in (L, U)) or shapes != [(p, p), (p, p)]:
+            grade.check(  # the first case, failed on the shapes
+                False,
+                case=case + ": L is unit lower triangular",
+                message=f"expected L and U of shape ({p}, {p}), got {shapes}",
+            )
             continue
-        grade.check(
-            bool(torch.equal(torch.tril(L), L)) and bool((L.diagonal() == 1).all()),
-            case=case + ": L is unit lower triangular",
-            message="L must be lower triangular with exact ones on the diagonal",
+        # The two structure cases count only with the factors right: zeros are upper
+        # triangular, and the identity is unit lower triangular.
+        differs = _differs({"L": ref["L"], "U": ref["U"]}, {"L": L, "U": U}, **T1)
+        wrong = (
+            None
+            if differs is None
+            else f"the factors are not the expected ones ({differs}), so this is not credited"
         )
+        unit_lower = bool(torch.equal(torch.tril(L), L)) and bool((L.diagonal() == 1).all())
         grade.check(
-            bool(torch.equal(torch.triu(U), U)),
+            unit_lower and wrong is None,
+            case=case + ": L is unit lower triangular",
+            message="L must be lower triangular with exact ones on the diagonal"
+            if not unit_lower
+            else wrong,
+        )
+        upper = bool(torch.equal(torch.triu(U), U))
+        grade.check(
+            upper and wrong is None,
             case=case + ": U is upper triangular",
-            message="U must have exact zeros below the diagonal",
+            message="U must have exact zeros below the diagonal" if not upper else wrong,
         )
         err = float((L @ U - A).norm() / A.norm())
         grade.check(err < 1e-13, case=case + ": LU = A", message=f"‖LU − A‖/‖A‖ = {err:.2e}")
@@ -97,3 +113,12 @@ def test_q2_solves_the_systems(grade):
             message=f"‖AX − B‖/‖B‖ = {res:.2e}: lu_solve_many(lu_nopivot(A), B) does not solve "
             "the systems",
         )
+
+
+def _differs(expected, got, rtol=0.0, atol=0.0):
+    """None if ``got`` matches ``expected``, else how it differs, in words (trusted side)."""
+    try:
+        mismatch = compare(expected, got, Tolerance(rtol, atol))
+    except Exception as exc:  # whatever the student sent, it does not match
+        return f"a value that could not be compared ({type(exc).__name__})"
+    return None if mismatch is None else escape_markdown(str(mismatch))

@@ -1,6 +1,8 @@
 import torch
 
+from autograder.compare import Tolerance, compare
 from autograder.testing import T1, probe
+from autograder.untrusted_text import escape_markdown
 
 
 @probe
@@ -13,6 +15,17 @@ def solve_both(ns, X, y):
 def solve_one(ns, name, X, y):
     torch.set_num_threads(1)
     return getattr(ns, name)(X, y)
+
+
+@probe
+def normal_in_float32(ns, problems32, X64, y64):
+    # lstsq_normal on float32 problems, and on one float64 problem (its value, judged
+    # against the reference's, is what the float32 verdict counts with)
+    torch.set_num_threads(1)
+    return {
+        "float32": [ns.lstsq_normal(X, y) for X, y in problems32],
+        "float64": ns.lstsq_normal(X64, y64),
+    }
 
 
 def _problem(gen, kappa_max=100.0):
@@ -77,12 +90,15 @@ def test_q3_properties(grade):
             got = grade.run(solve_both, X, target, case=case)
             if got is None:
                 continue
-            for name, w in got.items():
-                if not grade.check(
-                    isinstance(w, torch.Tensor) and w.shape == (p,),
-                    case=f"{name}: {case}: shape",
-                    message=f"expected shape ({p},), got {getattr(w, 'shape', type(w).__name__)}",
-                ):
+            got = got if isinstance(got, dict) else {}
+            for name in ("normal", "qr"):
+                w = got.get(name)
+                if not (isinstance(w, torch.Tensor) and w.shape == (p,)):
+                    grade.check(  # the first case of this solver, failed on the shape
+                        False,
+                        case=f"{name}: {case}: the residual is orthogonal to the columns of X",
+                        message=f"expected shape ({p},), got {getattr(w, 'shape', type(w).__name__)}",
+                    )
                     continue
                 grad = float((X.T @ (X @ w - target)).norm())
                 bound = 1e-9 * float(torch.linalg.matrix_norm(X)) ** 2 * max(float(w.norm()), 1.0)
@@ -98,3 +114,70 @@ def test_q3_properties(grade):
                         case=f"{name}: {case}: recovers w_true",
                         message=f"with y = X w_true, ‖ŵ − w_true‖/‖w_true‖ = {err:.2e}",
                     )
+
+
+def _exact_kappa_problem(gen, kappa, n, p):
+    """X = U diag(s) Vᵀ with κ(X) = ``kappa`` exactly (s from 1 down to 1/κ), y = X w."""
+    U, _ = torch.linalg.qr(torch.randn(n, p, generator=gen, dtype=torch.float64))
+    V, _ = torch.linalg.qr(torch.randn(p, p, generator=gen, dtype=torch.float64))
+    w = torch.randn(p, generator=gen, dtype=torch.float64)
+    s = torch.logspace(0, -torch.log10(torch.tensor(kappa)).item(), p, dtype=torch.float64)
+    X = (U * s) @ V.T
+    return X, X @ w
+
+
+# "All arithmetic in X's dtype": in float32, forming XᵀX squares κ, and the normal
+# equations' rounding (about κ²·ε₃₂ ≈ 0.06 at κ = 10³) moves ŵ far from the exact solution
+# of the float32-rounded problem; arithmetic done in float64 lands within about 1e-7 of it.
+# Measured over 200 draws of these inputs, as the median over the 5 problems of a case:
+# the reference ≥ 2.9e-3, the course's correct_alt ≥ 1.1e-3, lstsq_normal upcast to
+# float64 ≤ 3.4e-8. FLOAT32_MIN = 1e-5 lies 100× below the first and 300× above the last.
+FLOAT32_MIN = 1e-5
+
+
+def test_q3_normal_equations_in_float32(grade):
+    eps = torch.finfo(torch.float64).eps
+    for i, gen in grade.cases(2):
+        problems = [_exact_kappa_problem(gen, 1e3, 200, 5) for _ in range(5)]
+        problems32 = [[X.float(), y.float()] for X, y in problems]
+        X64, y64, kappa = _problem(gen, kappa_max=10.0)
+        case = f"float32 X and y with κ(X) = 10³ (5 problems, case {i}): computed in float32"
+        got, ref = grade.run_and_reference(normal_in_float32, problems32, X64, y64, case=case)
+        if got is None:
+            continue
+        got = got if isinstance(got, dict) else {}
+        # the verdict counts only with the float64 solution right (zeros deviate too)
+        w_norm = float(torch.linalg.lstsq(X64, y64[:, None]).solution.norm())
+        atol = max(T1["atol"], 20 * eps * kappa**2 * w_norm)
+        differs = _differs(ref["float64"], got.get("float64"), rtol=T1["rtol"], atol=atol)
+        solutions = got.get("float32")
+        shaped = isinstance(solutions, list) and all(
+            isinstance(w, torch.Tensor) and w.shape == (5,) and w.dtype == torch.float32
+            for w in solutions
+        )
+        deviations = []
+        for (X, y), w in zip(problems32, solutions if shaped else []):
+            exact = torch.linalg.lstsq(X.double(), y.double()[:, None]).solution[:, 0]
+            deviations.append(float((w.double() - exact).norm() / exact.norm()))
+        median = float(torch.tensor(deviations).median()) if shaped else float("nan")
+        grade.check(
+            differs is None and shaped and median >= FLOAT32_MIN,
+            case=case,
+            message=f"lstsq_normal on a float64 problem is not the expected solution: {differs}"
+            if differs is not None
+            else "lstsq_normal should return X's dtype: float32 tensors of shape (5,)"
+            if not shaped
+            else f"in float32, ŵ is within {median:.1e} (median) of the exact solution of the "
+            "float32 problem: the normal equations computed in float32 are off by about "
+            "κ²·ε₃₂ ≈ 0.06 here. Is some of the arithmetic done in float64? (All "
+            "arithmetic in X's dtype.)",
+        )
+
+
+def _differs(expected, got, rtol=0.0, atol=0.0):
+    """None if ``got`` matches ``expected``, else how it differs, in words (trusted side)."""
+    try:
+        mismatch = compare(expected, got, Tolerance(rtol, atol))
+    except Exception as exc:  # whatever the student sent, it does not match
+        return f"a value that could not be compared ({type(exc).__name__})"
+    return None if mismatch is None else escape_markdown(str(mismatch))

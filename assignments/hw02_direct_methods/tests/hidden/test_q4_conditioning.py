@@ -1,6 +1,8 @@
 import torch
 
+from autograder.compare import Tolerance, compare
 from autograder.testing import T0, T1, T2, probe
+from autograder.untrusted_text import escape_markdown
 
 
 @probe
@@ -54,8 +56,21 @@ def test_q4_properties(grade):
         X = (U * s) @ V.T
         Q, _ = torch.linalg.qr(torch.randn(5, 5, generator=gen, dtype=torch.float64))
         case = f"κ(X) = {kappa:.1f} (case {i})"
-        got = grade.run(kappas_of, [X, X.T @ X, -7.5 * X, Q], case=case)
+        got, ref = grade.run_and_reference(kappas_of, [X, X.T @ X, -7.5 * X, Q], case=case)
         if got is None:
+            continue
+        # Each law counts only with the four condition numbers right (zeros and a constant
+        # obey some of them). T2: κ(XᵀX) ≤ 10⁶ is computed with a relative error of ε·κ
+        # whichever correct way, and T2 is also what its law allows.
+        differs = _differs(ref, got, **T2)
+        if differs is not None:
+            for law in ("κ(XᵀX) = κ(X)²", "κ(cA) = κ(A)", "κ(Q) = 1 for an orthogonal Q"):
+                grade.check(
+                    False,
+                    case=f"{law} ({case})",
+                    message="the condition numbers of X, XᵀX, −7.5·X and an orthogonal Q are "
+                    f"not the expected ones ({differs}), so this law is not credited",
+                )
             continue
         kx, kxx, kcx, kq = got
         close = abs(kxx - kx**2) <= T2["rtol"] * kx**2
@@ -74,3 +89,12 @@ def test_q4_properties(grade):
             case=f"κ(Q) = 1 for an orthogonal Q ({case})",
             message=f"κ of a 5×5 orthogonal matrix should be 1, got {kq!r}",
         )
+
+
+def _differs(expected, got, rtol=0.0, atol=0.0):
+    """None if ``got`` matches ``expected``, else how it differs, in words (trusted side)."""
+    try:
+        mismatch = compare(expected, got, Tolerance(rtol, atol))
+    except Exception as exc:  # whatever the student sent, it does not match
+        return f"a value that could not be compared ({type(exc).__name__})"
+    return None if mismatch is None else escape_markdown(str(mismatch))

@@ -40,22 +40,36 @@ def experiment(ns, kappas, n, p, seeds, dtype_name):
         for name in errors:
             errors_t = torch.tensor(errors[name], dtype=torch.float64)
             recomputed[name].append(float(torch.median(errors_t)))
-    # the solvers in float64 on a well-conditioned problem: wrong there is q3's business
+    # the solvers in float64 on a well-conditioned problem (_solvers_ok's): wrong there is
+    # q3's business; the test judges the solutions (None: the solver raised)
     g = torch.Generator().manual_seed(0)
     A = torch.randn(30, 4, generator=g, dtype=torch.float64)
     w0 = torch.randn(4, generator=g, dtype=torch.float64)
-    solver_ok = {}
+    solutions = {}
     for name in ("normal", "qr"):
         try:
-            w_hat = getattr(ns, "lstsq_" + name)(A, A @ w0)
-            solver_ok[name] = bool(float((w_hat - w0).norm() / w0.norm()) < 1e-8)
+            solutions[name] = getattr(ns, "lstsq_" + name)(A, A @ w0)
         except Exception:
-            solver_ok[name] = False
+            solutions[name] = None
+    # and lstsq_normal on float32 problems with κ = 10³ (_float32_problems'): whether it
+    # computes in float32 is q3's business too (judged by the test)
+    g = torch.Generator().manual_seed(1)
+    float32 = []
+    for _ in range(5):
+        U, _ = torch.linalg.qr(torch.randn(200, 5, generator=g, dtype=torch.float64))
+        V, _ = torch.linalg.qr(torch.randn(5, 5, generator=g, dtype=torch.float64))
+        w = torch.randn(5, generator=g, dtype=torch.float64)
+        X = (U * torch.logspace(0, -3, 5, dtype=torch.float64)) @ V.T
+        try:
+            float32.append(ns.lstsq_normal(X.float(), (X @ w).float()))
+        except Exception:
+            float32.append(None)
     return {
         "normal": out["normal"],
         "qr": out["qr"],
         "recomputed": recomputed,
-        "solver_ok": solver_ok,
+        "float64 solutions": solutions,
+        "float32 normal solutions": float32,
     }
 
 
@@ -132,23 +146,30 @@ def _check_experiment(grade, label, kappas, n, p, seeds, dtype_name, against_ref
     if mine is None:
         return
     k = len(kappas)
+    mine = mine if isinstance(mine, dict) else {}
     shapes_ok = all(
-        isinstance(mine[name], torch.Tensor)
+        isinstance(mine.get(name), torch.Tensor)
         and mine[name].shape == (k,)
         and mine[name].dtype == torch.float64
         for name in NAMES
     )
-    if not grade.check(
-        shapes_ok,
-        case=f"{label}: {call} returns two float64 tensors of shape ({k},)",
-        message=f"expected float64 tensors of shape ({k},) under 'normal' and 'qr'",
-    ):
+    if not shapes_ok:  # the first case, failed on the shapes
+        grade.check(
+            False,
+            case=f"{label}: normal equations errors are the docstring's experiment run on "
+            "your own make_problem and lstsq_* functions",
+            message=f"{call} should return float64 tensors of shape ({k},) under 'normal' and 'qr'",
+        )
         return
+    # Whether each method's errors are the experiment recomputed from the student's own
+    # functions: the other cases count only then (zeros are below every bound).
+    recomputed = {}
     for name, title in NAMES.items():
         got = [float(v) for v in mine[name]]
         again = mine["recomputed"][name]
+        recomputed[name] = all(_close(a, b, RTOL) for a, b in zip(got, again))
         grade.check(
-            all(_close(a, b, RTOL) for a, b in zip(got, again)),
+            recomputed[name],
             case=f"{label}: {title} errors are the docstring's experiment run on your own "
             "make_problem and lstsq_* functions",
             message=f"{call}[{name!r}] gave {got}, but the experiment recomputed from your "
@@ -161,7 +182,9 @@ def _check_experiment(grade, label, kappas, n, p, seeds, dtype_name, against_ref
     # A solver that is wrong in float64 already is q3's business: its float32 errors are
     # not judged again here (the case is recorded as passed, saying so; every test records
     # the same number of cases, and an unrecorded case would count as failed).
-    ok = mine["solver_ok"]
+    # Not judged is passed only where the errors are the student's own experiment.
+    ok = _solvers_ok(mine.get("float64 solutions"))
+    ok["normal"] = ok["normal"] and _normal_in_float32(mine.get("float32 normal solutions"))
     for name, title in NAMES.items():
         case = (
             f"{label}: {title} errors have the expected float32 size (within a factor of "
@@ -169,7 +192,10 @@ def _check_experiment(grade, label, kappas, n, p, seeds, dtype_name, against_ref
         )
         if not ok[name]:
             grade.check(
-                True, case=case + f": not judged, lstsq_{name} is wrong (see q3)", message=""
+                recomputed[name],
+                case=case + f": not judged, lstsq_{name} is wrong (see q3)",
+                message="not credited until stability_errors returns the experiment's errors "
+                "(see the cases above)",
             )
             continue
         got, want = [float(v) for v in mine[name]], [float(v) for v in ref[name]]
@@ -199,10 +225,35 @@ def _check_experiment(grade, label, kappas, n, p, seeds, dtype_name, against_ref
         ),
     ]
     for holds, what, message in properties:
-        if ok["normal"] and ok["qr"]:
+        if not (recomputed["normal"] and recomputed["qr"]):
+            grade.check(
+                False,
+                case=f"{label}: {what}",
+                message="not credited until stability_errors returns the experiment's errors "
+                "(see the cases above)",
+            )
+        elif ok["normal"] and ok["qr"]:
             grade.check(holds, case=f"{label}: {what}", message=message)
         else:
             grade.check(True, case=f"{label}: {what}: not judged, see q3", message="")
+
+
+def _solvers_ok(solutions):
+    """Whether each lstsq_* solved the experiment probe's float64 check problem (judged
+    here, from the solutions it returned)."""
+    g = torch.Generator().manual_seed(0)
+    torch.randn(30, 4, generator=g, dtype=torch.float64)  # A, drawn first as in the probe
+    w0 = torch.randn(4, generator=g, dtype=torch.float64)
+    solutions = solutions if isinstance(solutions, dict) else {}
+    ok = {}
+    for name in NAMES:
+        w_hat = solutions.get(name)
+        ok[name] = (
+            isinstance(w_hat, torch.Tensor)
+            and w_hat.shape == w0.shape
+            and bool(float((w_hat.to(torch.float64) - w0).norm() / w0.norm()) < 1e-8)
+        )
+    return ok
 
 
 def test_q5_stability_errors(grade):
@@ -213,3 +264,22 @@ def test_q5_stability_errors(grade):
     # Every argument honoured: another size, other seeds, and float64 (errors ~1e-11..1e-7,
     # still rounding errors, so only the exact recomputation judges them).
     _check_experiment(grade, "other arguments", [1e3, 1e5], 50, 3, [2, 5], "float64", False)
+
+
+def _normal_in_float32(solutions):
+    """Whether lstsq_normal computed in float32 on the experiment probe's float32 problems
+    (q3's test_q3_normal_equations_in_float32 grades this; its threshold and margins)."""
+    g = torch.Generator().manual_seed(1)
+    deviations = []
+    solutions = solutions if isinstance(solutions, list) and len(solutions) == 5 else [None] * 5
+    for w_hat in solutions:
+        U, _ = torch.linalg.qr(torch.randn(200, 5, generator=g, dtype=torch.float64))
+        V, _ = torch.linalg.qr(torch.randn(5, 5, generator=g, dtype=torch.float64))
+        w = torch.randn(5, generator=g, dtype=torch.float64)
+        X = (U * torch.logspace(0, -3, 5, dtype=torch.float64)) @ V.T
+        X32, y32 = X.float(), (X @ w).float()
+        if not (isinstance(w_hat, torch.Tensor) and w_hat.shape == (5,)):
+            return False
+        exact = torch.linalg.lstsq(X32.double(), y32.double()[:, None]).solution[:, 0]
+        deviations.append(float((w_hat.double() - exact).norm() / exact.norm()))
+    return float(torch.tensor(deviations).median()) >= 1e-5

@@ -1,6 +1,8 @@
 import torch
 
+from autograder.compare import Tolerance, compare
 from autograder.testing import T1, T2, probe
+from autograder.untrusted_text import escape_markdown
 
 
 @probe
@@ -71,13 +73,33 @@ def test_q1_directional_derivative(grade):
         X, y, w = _problem(gen, 12, 5)
         v = torch.randn(5, generator=gen, dtype=torch.float64)
         case = f"central difference of ls_loss along a random v matches ls_gradient·v (case {i})"
-        got = grade.run(directional_derivative, X, y, w, v, 1e-3, case=case)
-        if got is not None:
-            central, dot = got
-            ok = abs(central - dot) <= T2["rtol"] * abs(dot) + 1e-8
+        got, ref = grade.run_and_reference(directional_derivative, X, y, w, v, 1e-3, case=case)
+        if got is None:
+            continue
+        # counts only with both numbers right: a loss and a gradient of zeros agree too
+        differs = _differs(ref, got, rtol=T2["rtol"], atol=1e-8)
+        if differs is not None:
             grade.check(
-                ok,
+                False,
                 case=case,
-                message=f"(f(w+hv) − f(w−hv))/(2h) = {central:.10g} but ∇f(w)·v = {dot:.10g}: "
-                "ls_loss and ls_gradient disagree",
+                message="the central difference of ls_loss and ls_gradient·v are not the "
+                f"expected numbers ({differs})",
             )
+            continue
+        central, dot = got
+        ok = abs(central - dot) <= T2["rtol"] * abs(dot) + 1e-8
+        grade.check(
+            ok,
+            case=case,
+            message=f"(f(w+hv) − f(w−hv))/(2h) = {central:.10g} but ∇f(w)·v = {dot:.10g}: "
+            "ls_loss and ls_gradient disagree",
+        )
+
+
+def _differs(expected, got, rtol=0.0, atol=0.0):
+    """None if ``got`` matches ``expected``, else how it differs, in words (trusted side)."""
+    try:
+        mismatch = compare(expected, got, Tolerance(rtol, atol))
+    except Exception as exc:  # whatever the student sent, it does not match
+        return f"a value that could not be compared ({type(exc).__name__})"
+    return None if mismatch is None else escape_markdown(str(mismatch))

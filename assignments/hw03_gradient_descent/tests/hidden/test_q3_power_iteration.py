@@ -1,6 +1,8 @@
 import torch
 
+from autograder.compare import Tolerance, compare
 from autograder.testing import T2, probe
+from autograder.untrusted_text import escape_markdown
 
 
 @probe
@@ -98,17 +100,43 @@ def test_q3_properties(grade):
         X = _gapped(gen, 12, 4, 2.0)
         V = torch.randn(50, 4, generator=gen, dtype=torch.float64)
         c = 0.5 + 2 * float(torch.rand(1, generator=gen))
-        got = grade.run(lambda_vs_rayleigh, X, V, c, _seed(gen), case=f"properties (case {i})")
+        got, ref = grade.run_and_reference(
+            lambda_vs_rayleigh, X, V, c, _seed(gen), case=f"properties (case {i})"
+        )
         if got is None:
             continue
+        # the two laws count only with both estimates right (zeros obey the second)
+        differs = _differs(ref, got, **T2)
+        wrong = (
+            None
+            if differs is None
+            else f"λ_max(X) and λ_max(cX) are not the expected estimates ({differs}), so this "
+            "law is not credited"
+        )
+        holds = wrong is None and got["lam"] >= got["rayleigh_max"] * (1 - 1e-9)
         grade.check(
-            got["lam"] >= got["rayleigh_max"] * (1 - 1e-9),
+            holds,
             case=f"λ_max ≥ every Rayleigh quotient ‖Xv‖²/‖v‖² (case {i})",
-            message=f"λ_max = {got['lam']:.8g} but a random v has ‖Xv‖²/‖v‖² = "
+            message=wrong
+            or f"λ_max = {got['lam']:.8g} but a random v has ‖Xv‖²/‖v‖² = "
             f"{got['rayleigh_max']:.8g}",
         )
-        grade.check(
-            abs(got["lam_scaled"] - c * c * got["lam"]) <= 1e-6 * c * c * got["lam"],
-            case=f"λ_max(cX) = c²·λ_max(X), c = {c:.3f} (case {i})",
-            message=f"λ_max(cX) = {got['lam_scaled']:.8g}, c²·λ_max(X) = {c * c * got['lam']:.8g}",
+        holds = (
+            wrong is None
+            and abs(got["lam_scaled"] - c * c * got["lam"]) <= 1e-6 * c * c * got["lam"]
         )
+        grade.check(
+            holds,
+            case=f"λ_max(cX) = c²·λ_max(X), c = {c:.3f} (case {i})",
+            message=wrong
+            or f"λ_max(cX) = {got['lam_scaled']:.8g}, c²·λ_max(X) = {c * c * got['lam']:.8g}",
+        )
+
+
+def _differs(expected, got, rtol=0.0, atol=0.0):
+    """None if ``got`` matches ``expected``, else how it differs, in words (trusted side)."""
+    try:
+        mismatch = compare(expected, got, Tolerance(rtol, atol))
+    except Exception as exc:  # whatever the student sent, it does not match
+        return f"a value that could not be compared ({type(exc).__name__})"
+    return None if mismatch is None else escape_markdown(str(mismatch))

@@ -3,7 +3,9 @@ import math
 
 import torch
 
-from autograder.testing import T1, probe
+from autograder.compare import Tolerance, compare
+from autograder.testing import T1, T2, probe
+from autograder.untrusted_text import escape_markdown
 
 
 @probe
@@ -99,17 +101,35 @@ def test_q4_contraction_factor(grade):
 
 def test_q4_properties(grade):
     case = "κ = 50, α = 1.8/λ_max: late ‖w_{k+1}‖/‖w_k‖ is within 1e-3 of contraction_factor"
-    got = grade.run(late_ratio_and_zigzag, 50.0, 1.8, 80, case=case)
+    got, ref = grade.run_and_reference(late_ratio_and_zigzag, 50.0, 1.8, 80, case=case)
     if got is None:
         return
+    # the two properties count only with the path and the factor right (ones have both)
+    differs = _differs(ref, got, **T2)
+    wrong = (
+        None
+        if differs is None
+        else f"the path or the contraction factor is not the expected one ({differs}), so "
+        "this property is not credited"
+    )
     grade.check(
-        abs(got["ratio"] - got["rho"]) < 1e-3,
+        wrong is None and abs(got["ratio"] - got["rho"]) < 1e-3,
         case=case,
-        message=f"late ratio {got['ratio']:.6f}, contraction factor {got['rho']:.6f}",
+        message=wrong or f"late ratio {got['ratio']:.6f}, contraction factor {got['rho']:.6f}",
     )
-    top = got["top"]
+    top = got["top"] if wrong is None else []
     grade.check(
-        all(a * b < 0 for a, b in itertools.pairwise(top)),
+        wrong is None and all(a * b < 0 for a, b in itertools.pairwise(top)),
         case="κ = 50, α = 1.8/λ_max: the top-eigenvector coordinate flips sign every step",
-        message=f"coordinates along the top eigenvector: {[round(t, 4) for t in top[:6]]} …",
+        message=wrong
+        or f"coordinates along the top eigenvector: {[round(t, 4) for t in top[:6]]} …",
     )
+
+
+def _differs(expected, got, rtol=0.0, atol=0.0):
+    """None if ``got`` matches ``expected``, else how it differs, in words (trusted side)."""
+    try:
+        mismatch = compare(expected, got, Tolerance(rtol, atol))
+    except Exception as exc:  # whatever the student sent, it does not match
+        return f"a value that could not be compared ({type(exc).__name__})"
+    return None if mismatch is None else escape_markdown(str(mismatch))

@@ -36,8 +36,23 @@ def test_q5_counts(grade):
 
 def test_q5_properties(grade):
     kappas = [2.0, 5.0, 10.0, 30.0, 100.0]
-    got = grade.run(counts, kappas, 1.0, case="counts for κ = 2, 5, 10, 30, 100 at α = 1/λ_max")
+    got, ref = grade.run_and_reference(
+        counts, kappas, 1.0, case="counts for κ = 2, 5, 10, 30, 100 at α = 1/λ_max"
+    )
     if got is None:
+        return
+    # the two laws count only with the counts right (κ itself increases, 10× from 10 to 100)
+    if got != ref:
+        for what in (
+            "the count increases with κ",
+            "count(κ = 100)/count(κ = 10) is about 10 (the count is linear in κ)",
+        ):
+            grade.check(
+                False,
+                case=what,
+                message=f"the counts for κ = {kappas} are {got}, not the expected {ref}, so "
+                "this law is not credited",
+            )
         return
     grade.check(
         all(a < b for a, b in itertools.pairwise(got)),

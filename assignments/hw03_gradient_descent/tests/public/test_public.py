@@ -58,18 +58,32 @@ def count(ns, kappa, scale):
 
 @probe
 def convergence_figure(ns):
+    def labelled(data):
+        # only the labelled lines, which the docstring names: extra markers and
+        # reference lines (unlabelled) are fine
+        for ax in data.get("axes", []):
+            ax["lines"] = [line for line in ax["lines"] if line["label"]]
+        return data
+
     curve = torch.tensor([1.0, 0.5, 0.25], dtype=torch.float64)
     fig = ns.plot_convergence({1.0: curve}, {10.0: curve / 2})
-    data = probe_helpers.figure_data(fig)
+    data = labelled(probe_helpers.figure_data(fig))
     ns.plt.close(fig)
     return data
 
 
 @probe
 def zigzag_figure(ns):
+    def labelled(data):
+        # only the labelled lines, which the docstring names: extra markers and
+        # reference lines (unlabelled) are fine
+        for ax in data.get("axes", []):
+            ax["lines"] = [line for line in ax["lines"] if line["label"]]
+        return data
+
     p = torch.tensor([[1.0, 0.5], [-0.5, 0.4], [0.3, 0.3]], dtype=torch.float64)
     fig = ns.plot_zigzag({(2.0, 0.1): p, (2.0, 1.8): p, (50.0, 0.1): p, (50.0, 1.8): -p})
-    data = probe_helpers.figure_data(fig)
+    data = labelled(probe_helpers.figure_data(fig))
     ns.plt.close(fig)
     return data
 

@@ -1,15 +1,20 @@
 """q1: the scalar Value engine.
 
-Most tests call ``backward()``, which uses the student's ``topological_order`` (q2).
-``test_q1_local_derivatives`` does not: its probe orders the graph itself and calls each
-node's ``_backward``, so the local rules earn credit even while q2 is unfinished.
+The local rules (every operation's data and _backward) are graded without q2: those
+probes order the graph themselves and call each node's ``_backward``, so they earn credit
+even while ``topological_order`` is unfinished or wrong. ``backward()`` itself, which uses
+``topological_order`` by design, is graded in the tests that call it
+(``test_q1_backward_twice``, ``test_q1_engine_properties``); where q2 is the cause of a
+failure there, the feedback says so.
 """
 
 import math
 import random
 import re
 
+from autograder.compare import Tolerance, compare
 from autograder.testing import T1, probe
+from autograder.untrusted_text import escape_markdown
 
 # The random expressions' operations (see ``run_program`` for what each one builds).
 UNARY = ["exp", "log", "tanh", "relu", "sigmoid", "neg", "square", "cube", "sqrt", "pow_frac"]
@@ -76,7 +81,22 @@ def run_program(ns, leaves, program, n_out):
     out = nodes[-1]
     for extra in nodes[len(nodes) - n_out : -1]:
         out = out + extra
-    out.backward()
+    # backward by hand, not out.backward(): backward() uses topological_order (q2),
+    # which is not charged here; backward() itself is tested in the tests that call it
+    order, seen, stack = [], set(), [(out, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in node._prev)
+    for node in order:
+        node.grad = 0.0
+    out.grad = 1.0
+    for node in reversed(order):
+        node._backward()
     return {
         "output": float(out.data),
         "data": [float(v.data) for v in nodes],
@@ -142,7 +162,22 @@ def program_finite_differences(ns, leaves, program, n_out, h):
         for extra in nodes[len(nodes) - n_out : -1]:
             out = out + extra
         if backward:
-            out.backward()
+            # backward by hand, not out.backward(): backward() uses topological_order (q2),
+            # which is not charged here; backward() itself is tested in the tests that call it
+            order, seen, stack = [], set(), [(out, False)]
+            while stack:
+                node, done = stack.pop()
+                if done:
+                    order.append(node)
+                elif id(node) not in seen:
+                    seen.add(id(node))
+                    stack.append((node, True))
+                    stack.extend((child, False) for child in node._prev)
+            for node in order:
+                node.grad = 0.0
+            out.grad = 1.0
+            for node in reversed(order):
+                node._backward()
             return [float(v.grad) for v in nodes[: len(values)]]
         return float(out.data)
 
@@ -187,7 +222,22 @@ def one_operation(ns, op, a, b):
     }
     build, operands = table[op]
     out = build()
-    out.backward()
+    # backward by hand, not out.backward(): backward() uses topological_order (q2),
+    # which is not charged here; backward() itself is tested in the tests that call it
+    order, seen, stack = [], set(), [(out, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in node._prev)
+    for node in order:
+        node.grad = 0.0
+    out.grad = 1.0
+    for node in reversed(order):
+        node._backward()
     return {"data": float(out.data), "grads": [float(v.grad) for v in operands]}
 
 
@@ -232,10 +282,25 @@ def local_derivatives(ns, op, a, b, upstream):
 def lecture_examples(ns, x0):
     x = ns.Value(x0)
     f = x**3 - 3 * x
-    f.backward()
     z = ns.Value(x0)
     g = z * z + z
-    g.backward()
+    for root in (f, g):
+        # backward by hand, not root.backward(): backward() uses topological_order (q2),
+        # which is not charged here; backward() itself is tested in the tests that call it
+        order, seen, stack = [], set(), [(root, False)]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                order.append(node)
+            elif id(node) not in seen:
+                seen.add(id(node))
+                stack.append((node, True))
+                stack.extend((child, False) for child in node._prev)
+        for node in order:
+            node.grad = 0.0
+        root.grad = 1.0
+        for node in reversed(order):
+            node._backward()
     return {"f": float(f.data), "df/dx": float(x.grad), "g": float(g.data), "dg/dx": float(z.grad)}
 
 
@@ -280,7 +345,42 @@ def engine_properties(ns, a, b, k):
     prod.backward()
     found["sum of k copies"] = float(s.grad)
     found["product of k copies"] = float(p.grad)
+    # for the feedback only: topological_order (q2) on a fixed graph, by node name
+    try:
+        a, b = ns.Value(1.0), ns.Value(2.0)
+        c = a * b
+        d = c + a
+        e = d * c
+        names = {id(a): "a", id(b): "b", id(c): "c", id(d): "d", id(e): "e"}
+        found["q2 order"] = [names.get(id(node), "?") for node in ns.topological_order(e)]
+    except Exception:
+        found["q2 order"] = None
     return found
+
+
+@probe
+def backward_twice(ns, x0, y0):
+    # x³ − 3x and tanh(uv + u)·v, each with backward() called twice on the same graph
+    x = ns.Value(x0)
+    f = x**3 - 3 * x
+    u, v = ns.Value(x0), ns.Value(y0)
+    g = (u * v + u).tanh() * v
+    calls = []
+    for _ in range(2):
+        f.backward()
+        g.backward()
+        calls.append({"df/dx": float(x.grad), "dg/du": float(u.grad), "dg/dv": float(v.grad)})
+    # for the feedback only: topological_order (q2) on a fixed graph, by node name
+    try:
+        a, b = ns.Value(1.0), ns.Value(2.0)
+        c = a * b
+        d = c + a
+        e = d * c
+        names = {id(a): "a", id(b): "b", id(c): "c", id(d): "d", id(e): "e"}
+        q2 = [names.get(id(node), "?") for node in ns.topological_order(e)]
+    except Exception:
+        q2 = None
+    return {"first": calls[0], "second": calls[1], "q2 order": q2}
 
 
 @probe
@@ -458,48 +558,125 @@ def test_q1_gradients_match_finite_differences(grade):
         )
 
 
+def test_q1_backward_twice(grade):
+    # backward()'s docstring: it resets every grad to 0 first, so calling it twice gives
+    # the same gradients. The other tests call backward() once per graph, where a missing
+    # reset does not show; this test gives that bug its weight (a share of q1).
+    for i, gen in grade.cases(3):
+        rng = random.Random(gen.initial_seed())
+        x0, y0 = round(rng.uniform(-2.0, 2.0), 3), round(rng.uniform(-2.0, 2.0), 3)
+        case = f"backward() twice on x³ − 3x and tanh(uv + u)·v at {x0}, {y0} (case {i})"
+        got, ref = grade.run_and_reference(backward_twice, x0, y0, case=case)
+        if got is None:
+            continue
+        got = got if isinstance(got, dict) else {}
+        first = _differs(ref["first"], got.get("first"), **T1)
+        second = _differs(ref["second"], got.get("second"), **T1)
+        grade.check(
+            first is None and second is None,
+            case=case,
+            message=f"the first backward() gives wrong gradients: {first}{_q2_cause(got)}"
+            if first is not None
+            else f"the first backward() is right, the second gives {got.get('second')}: "
+            "backward() must reset every grad to 0 before seeding the output with 1",
+        )
+
+
 def test_q1_engine_properties(grade):
-    got = grade.run(engine_properties, 0.8, -1.3, 4, case="properties of one graph")
+    got, ref = grade.run_and_reference(
+        engine_properties, 0.8, -1.3, 4, case="properties of one graph"
+    )
     if got is None:
         return
+    got = got if isinstance(got, dict) else {}
+    # "the same gradients twice" counts only with the gradients right: an engine that
+    # leaves every grad at 0 gives the same twice too (compared here, on the trusted side)
+    first_ok = _differs(ref["twice"][0], _two(got.get("twice"))[0], **T1) is None
+    cause = _q2_cause(got)  # where backward()'s failure comes from topological_order
+    wrong = (
+        ""
+        if first_ok
+        else f"; and the gradients {_two(got.get('twice'))[0]} of the first backward() are "
+        f"not the expected {ref['twice'][0]}{cause}"
+    )
     grade.check(
         got.get("data types") == ["float"],
         case="every node's data is a Python float",
         message=f"node data types found: {got.get('data types')}; keep data a float "
         "(no tensors, no numpy numbers)",
     )
-    first, second = got.get("twice", [None, None])
+    first, second = _two(got.get("twice"))
     grade.check(
-        first == second,
+        first == second and first_ok,
         case="backward() twice on one graph",
         message=f"gradients {first} then {second}: backward() must reset every grad to "
-        "0 before seeding the output with 1",
+        "0 before seeding the output with 1"
+        if first != second
+        else "the same gradients twice" + wrong,
     )
-    first, rebuilt = got.get("rebuilt", [None, None])
+    first, rebuilt = _two(got.get("rebuilt"))
     grade.check(
-        first == rebuilt,
+        first == rebuilt and first_ok,
         case="backward() on a rebuilt graph",
         message=f"gradients {first} then {rebuilt} for the same expression on fresh "
-        "nodes: is some state shared between graphs (a class attribute, a global)?",
+        "nodes: is some state shared between graphs (a class attribute, a global)?"
+        if first != rebuilt
+        else "the same gradients on a rebuilt graph" + wrong,
     )
     grade.check(
         got.get("sum of k copies") == 4.0,
         case="x + x + x + x: four contributions",
-        message=f"d(x + x + x + x)/dx should be 4, got {got.get('sum of k copies')}: "
-        "use += so that every use of a node contributes",
+        message=f"d(x + x + x + x)/dx should be 4, got {got.get('sum of k copies')}"
+        + (cause or ": use += so that every use of a node contributes"),
     )
     expected = 4 * 0.8**3
     value = got.get("product of k copies")
     grade.check(
         isinstance(value, float) and math.isclose(value, expected, rel_tol=1e-12),
         case="x · x · x · x: four contributions",
-        message=f"d(x·x·x·x)/dx at 0.8 should be 4·0.8³ = {expected:.6g}, got {value}",
+        message=f"d(x·x·x·x)/dx at 0.8 should be 4·0.8³ = {expected:.6g}, got {value}{cause}",
     )
     case = "backward() through a chain of 10 000 additions"
-    got = grade.run(long_chain, 10_000, case=case)
-    if got is not None:
+    chain = grade.run(long_chain, 10_000, case=case)
+    if chain is not None:
+        chain = chain if isinstance(chain, dict) else {}
         grade.check(
-            got.get("grad") == 1.0 and math.isclose(got.get("data", 0.0), 10.25, rel_tol=1e-9),
+            chain.get("grad") == 1.0 and math.isclose(chain.get("data", 0.0), 10.25, rel_tol=1e-9),
             case=case,
-            message=f"expected data 10.25 and gradient 1.0, got {got}",
+            message=f"expected data 10.25 and gradient 1.0, got data {chain.get('data')} and "
+            f"gradient {chain.get('grad')}{cause}",
         )
+
+
+def _differs(expected, got, rtol=0.0, atol=0.0):
+    """None if ``got`` matches ``expected``, else how it differs, in words (trusted side)."""
+    try:
+        mismatch = compare(expected, got, Tolerance(rtol, atol))
+    except Exception as exc:  # whatever the student sent, it does not match
+        return f"a value that could not be compared ({type(exc).__name__})"
+    return None if mismatch is None else escape_markdown(str(mismatch))
+
+
+def _two(value):
+    """The pair a probe returned, or (None, None) for anything else."""
+    return tuple(value) if isinstance(value, list) and len(value) == 2 else (None, None)
+
+
+def _q2_cause(got):
+    """Where the notebook's topological_order (q2) is the cause of a failure of backward(),
+    say so: the order the probe got for e = (ab + a)·(ab), by node name."""
+    order = got.get("q2 order") if isinstance(got, dict) else None
+    after = {"c": "ab", "d": "ca", "e": "dc"}
+    valid = (
+        isinstance(order, list)
+        and sorted(order) == ["a", "b", "c", "d", "e"]
+        and order[-1] == "e"
+        and all(order.index(i) < order.index(n) for n, ins in after.items() for i in ins)
+    )
+    if valid:
+        return ""
+    return (
+        ". Your topological_order (q2) does not order a small graph right (every node once, "
+        "each after its inputs, the root last), and backward() uses it: q2 fails and this "
+        "question uses it, fix q2 first"
+    )

@@ -2,7 +2,9 @@
 
 import torch
 
+from autograder.compare import Tolerance, compare
 from autograder.testing import T0, T1, probe
+from autograder.untrusted_text import escape_markdown
 
 F64 = torch.float64
 
@@ -20,6 +22,11 @@ def ls_nodes(ns, X, y, w):
 @probe
 def ls_gradient(ns, X, y, w):
     return ns.ls_backward(X, y, w, ns.ls_forward(X, y, w))["df_dw"]
+
+
+@probe
+def ls_gradients(ns, X, y, points):
+    return [ns.ls_backward(X, y, w, ns.ls_forward(X, y, w))["df_dw"] for w in points]
 
 
 def _problem(gen, n, p):
@@ -81,23 +88,41 @@ def test_q3_gradient_matches_finite_differences(grade):
 
 
 def test_q3_gradient_vanishes_at_the_least_squares_solution(grade):
-    # At w* = argmin ½‖Xw − y‖² the normal equations say Xᵀ(Xw* − y) = 0.
+    # At w* = argmin ½‖Xw − y‖² the normal equations say Xᵀ(Xw* − y) = 0. A gradient of
+    # zeros is right there too: the case also asks for the gradient at a random w.
     for _, gen in grade.cases(2):
         n = int(torch.randint(8, 21, (1,), generator=gen))
         p = int(torch.randint(2, 7, (1,), generator=gen))
-        X, y, _ = _problem(gen, n, p)
+        X, y, w = _problem(gen, n, p)
         w_star = torch.linalg.lstsq(X, y[:, None]).solution[:, 0]
-        case = f"at the least-squares solution, n={n}, p={p}"
-        got = grade.run(ls_gradient, X, y, w_star, case=case)
+        case = f"at the least-squares solution (and at a random w), n={n}, p={p}"
+        got, ref = grade.run_and_reference(ls_gradients, X, y, [w_star, w], case=case)
         if got is None:
             continue
+        got = got if isinstance(got, list) and len(got) == 2 else [None, None]
         # rounding in Xᵀ(Xw − y) and in lstsq's w*: a few ulps of the terms summed.
         # Measured under 24 CPU settings (lstsq's LAPACK kernels included) and over 300
         # draws of the inputs: at most 2e-4 of this bound.
         scale = float(torch.linalg.norm(X) * (torch.linalg.norm(X) * w_star.norm() + y.norm()))
-        ok = (
-            isinstance(got, torch.Tensor)
-            and got.shape == (p,)
-            and float(got.norm()) < 1e-12 * scale
+        vanishes = (
+            isinstance(got[0], torch.Tensor)
+            and got[0].shape == (p,)
+            and float(got[0].norm()) < 1e-12 * scale
         )
-        grade.check(ok, case=case, message=f"df_dw should be 0 at w* (normal equations); got {got}")
+        elsewhere = _differs(ref[1], got[1], **T1)
+        grade.check(
+            vanishes and elsewhere is None,
+            case=case,
+            message=f"df_dw should be 0 at w* (normal equations); got {got[0]}"
+            if not vanishes
+            else f"df_dw is 0 at w*, but wrong at a random w: {elsewhere}",
+        )
+
+
+def _differs(expected, got, rtol=0.0, atol=0.0):
+    """None if ``got`` matches ``expected``, else how it differs, in words (trusted side)."""
+    try:
+        mismatch = compare(expected, got, Tolerance(rtol, atol))
+    except Exception as exc:  # whatever the student sent, it does not match
+        return f"a value that could not be compared ({type(exc).__name__})"
+    return None if mismatch is None else escape_markdown(str(mismatch))

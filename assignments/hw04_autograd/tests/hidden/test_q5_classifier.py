@@ -7,7 +7,9 @@ its result is compared with the autograd one.
 
 import torch
 
+from autograder.compare import Tolerance, compare
 from autograder.testing import T1, T2, probe
+from autograder.untrusted_text import escape_markdown
 
 F64 = torch.float64
 # every entry of q5's forbidden list: asking torch is the point of classifier_grads_autograd
@@ -43,12 +45,15 @@ def by_hand(ns, params, X, y):
 
 @probe
 def by_autograd(ns, params, X, y):
-    before = {k: v.clone() for k, v in params.items()}
+    # the gradients, and the parameters after the call with their requires_grad flags
+    # (whether they changed is judged by the test)
     g = ns.classifier_grads_autograd(params, X, y)
     grads = {k: g[k].detach() for k in ("W1", "b1", "w2", "b2")}
-    same = all(torch.equal(before[k], params[k]) for k in before)
-    untouched = same and not any(v.requires_grad for v in params.values())
-    return {"grads": grads, "params unchanged (values, requires_grad)": untouched}
+    return {
+        "grads": grads,
+        "params after the call": {k: v.detach() for k, v in params.items()},
+        "requires_grad after the call": {k: bool(v.requires_grad) for k, v in params.items()},
+    }
 
 
 def _problem(gen, n, d, h):
@@ -131,20 +136,34 @@ def test_q5_gradients_with_autograd(grade):
     for _, gen in grade.cases(3):
         n, d, h = _sizes(gen)
         params, X, y = _problem(gen, n, d, h)
-        grade.compare(
-            by_autograd,
-            params,
-            X,
-            y,
-            case=f"torch.autograd, n={n}, d={d}, h={h}",
-            allow=AUTOGRAD,
-            **T2,
-        )
-        # your two functions must agree (the by-hand one still without autograd)
+        case = f"torch.autograd, n={n}, d={d}, h={h}"
+        theirs, ref = grade.run_and_reference(by_autograd, params, X, y, case=case, allow=AUTOGRAD)
+        if theirs is not None:
+            theirs = theirs if isinstance(theirs, dict) else {}
+            differs = _differs(ref["grads"], theirs.get("grads"), **T2)
+            after = theirs.get("params after the call")
+            flags = theirs.get("requires_grad after the call")
+            # judged here: the same values, bit for bit, and no requires_grad left on them
+            unchanged = isinstance(after, dict) and all(
+                isinstance(after.get(k), torch.Tensor) and torch.equal(after[k], params[k])
+                for k in params
+            )
+            untouched = unchanged and flags == {k: False for k in params}
+            grade.check(
+                differs is None and untouched,
+                case=case,
+                message=f"wrong result in ['grads']: {differs}"
+                if differs is not None
+                else "classifier_grads_autograd changed the parameters it was given"
+                if not unchanged
+                else "classifier_grads_autograd left requires_grad set on the parameters it "
+                "was given: differentiate copies (p.detach().clone().requires_grad_())",
+            )
+        # your two functions must agree (the by-hand one still without autograd), and be
+        # right: two functions that return zeros agree too
         case = f"by hand vs autograd, n={n}, d={d}, h={h}"
-        mine = grade.run(by_hand, params, X, y, case=case)
-        theirs = grade.run(by_autograd, params, X, y, case=case, allow=AUTOGRAD)
-        if mine is None or theirs is None:
+        mine, ref_mine = grade.run_and_reference(by_hand, params, X, y, case=case)
+        if mine is None or theirs is None:  # recorded as failed (this one, or the one above)
             continue
         try:
             agree = all(
@@ -153,8 +172,20 @@ def test_q5_gradients_with_autograd(grade):
             )
         except (KeyError, TypeError, RuntimeError):
             agree = False
+        differs = _differs(ref_mine, mine, **T1)
         grade.check(
-            agree,
+            agree and differs is None,
             case=case,
-            message="classifier_backward and classifier_grads_autograd disagree",
+            message="classifier_backward and classifier_grads_autograd disagree"
+            if not agree
+            else f"they agree, but classifier_backward is not the expected gradient ({differs})",
         )
+
+
+def _differs(expected, got, rtol=0.0, atol=0.0):
+    """None if ``got`` matches ``expected``, else how it differs, in words (trusted side)."""
+    try:
+        mismatch = compare(expected, got, Tolerance(rtol, atol))
+    except Exception as exc:  # whatever the student sent, it does not match
+        return f"a value that could not be compared ({type(exc).__name__})"
+    return None if mismatch is None else escape_markdown(str(mismatch))

@@ -29,3 +29,18 @@ def test_q1_lecture_polynomial(grade):
 
 def test_q1_every_operation(grade):
     grade.compare(small_expression, 0.5, -1.5, case="one expression with every operation", **T1)
+
+
+@probe
+def backward_twice(ns, x0):
+    # backward() resets every grad first, so a second call gives the same gradient
+    x = ns.Value(x0)
+    f = x**3 - 3 * x
+    f.backward()
+    first = float(x.grad)
+    f.backward()
+    return {"df/dx after one backward()": first, "df/dx after two": float(x.grad)}
+
+
+def test_q1_backward_twice(grade):
+    grade.compare(backward_twice, 2.0, case="x³ − 3x at x = 2, backward() called twice", **T1)

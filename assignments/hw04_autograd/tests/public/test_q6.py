@@ -12,6 +12,13 @@ def polynomial_curves(ns, xs):
 
 @probe
 def polynomial_figure(ns, xs):
+    def labelled(data):
+        # only the labelled lines, which the docstring names: extra markers and
+        # reference lines (unlabelled) are fine
+        for ax in data.get("axes", []):
+            ax["lines"] = [line for line in ax["lines"] if line["label"]]
+        return data
+
     import matplotlib.pyplot as plt
 
     curves = {
@@ -21,17 +28,24 @@ def polynomial_figure(ns, xs):
         "autograd": 3 * xs**2 - 3.1,
     }
     fig = ns.plot_polynomial_gradients(xs, curves)
-    data = probe_helpers.figure_data(fig)
+    data = labelled(probe_helpers.figure_data(fig))
     plt.close(fig)
     return data
 
 
 @probe
 def gradcheck_figure(ns, hs, errs):
+    def labelled(data):
+        # only the labelled lines, which the docstring names: extra markers and
+        # reference lines (unlabelled) are fine
+        for ax in data.get("axes", []):
+            ax["lines"] = [line for line in ax["lines"] if line["label"]]
+        return data
+
     import matplotlib.pyplot as plt
 
     fig = ns.plot_gradcheck_error(hs, errs)
-    data = probe_helpers.figure_data(fig)
+    data = labelled(probe_helpers.figure_data(fig))
     plt.close(fig)
     return data
 

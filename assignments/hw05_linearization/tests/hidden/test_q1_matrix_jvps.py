@@ -1,6 +1,8 @@
 import torch
 
+from autograder.compare import Tolerance, compare
 from autograder.testing import T1, probe
+from autograder.untrusted_text import escape_markdown
 
 
 @probe
@@ -30,7 +32,12 @@ def gram_remainder(ns, W, V, t):
 @probe
 def gram_adjoint(ns, W, V, G):
     torch.set_num_threads(1)
-    return [float((G * ns.jvp_gram(W, V)).sum()), float((ns.vjp_gram(W, G) * V).sum())]
+    jvp, vjp = ns.jvp_gram(W, V), ns.vjp_gram(W, G)
+    return {
+        "inner products": [float((G * jvp).sum()), float((vjp * V).sum())],
+        "jvp": jvp,
+        "vjp": vjp,
+    }
 
 
 def _shape(gen):
@@ -80,6 +87,9 @@ def test_q1_properties(grade):
             got = grade.run(gram_remainder, W, V, t, case=case)
             if got is not None:
                 expected = t * t * V.T @ V
+                if not isinstance(got, torch.Tensor):
+                    grade.check(False, case=case, message="jvp_gram did not return a tensor")
+                    continue
                 ok = got.shape == expected.shape and torch.allclose(
                     got, expected, rtol=1e-10, atol=1e-11
                 )
@@ -92,11 +102,30 @@ def test_q1_properties(grade):
                     else f"jvp_gram has shape {tuple(got.shape)}, expected {(m, m)}",
                 )
         case = f"adjoint identity ⟨G, J[V]⟩ = ⟨vjp_gram(W, G), V⟩ (case {i})"
-        got = grade.run(gram_adjoint, W, V, G, case=case)
+        got, ref = grade.run_and_reference(gram_adjoint, W, V, G, case=case)
         if got is not None:
-            left, right = got
+            # counts only with J[V] and vjp_gram(W, G) right: zeros are adjoint too
+            differs = _differs(ref, got, **T1)
+            if differs is not None:
+                grade.check(
+                    False,
+                    case=case,
+                    message=f"jvp_gram or vjp_gram is not the expected one ({differs}), so the "
+                    "identity is not credited",
+                )
+                continue
+            left, right = got["inner products"]
             grade.check(
                 abs(left - right) <= 1e-10 * (abs(left) + abs(right)) + 1e-12,
                 case=case,
                 message=f"⟨G, J[V]⟩ = {left:.10g} but ⟨vjp_gram(W, G), V⟩ = {right:.10g}",
             )
+
+
+def _differs(expected, got, rtol=0.0, atol=0.0):
+    """None if ``got`` matches ``expected``, else how it differs, in words (trusted side)."""
+    try:
+        mismatch = compare(expected, got, Tolerance(rtol, atol))
+    except Exception as exc:  # whatever the student sent, it does not match
+        return f"a value that could not be compared ({type(exc).__name__})"
+    return None if mismatch is None else escape_markdown(str(mismatch))

@@ -1,6 +1,8 @@
 import torch
 
+from autograder.compare import Tolerance, compare
 from autograder.testing import T1, probe
+from autograder.untrusted_text import escape_markdown
 
 
 @probe
@@ -57,7 +59,7 @@ def jacobians(ns, kind, P, Q, counts):
     n_jvp = calls["jvp"]
     J_rev = ns.jacobian_from_vjp(vjp, in_shape, out_shape)
     if counts:
-        return {"n_jvp": n_jvp, "n_vjp": calls["vjp"]}
+        return {"n_jvp": n_jvp, "n_vjp": calls["vjp"], "from_jvp": J_fwd, "from_vjp": J_rev}
     return {"from_jvp": J_fwd, "from_vjp": J_rev}
 
 
@@ -96,16 +98,37 @@ def test_q2_call_counts(grade):
     for i, gen in grade.cases(4):
         kind = KINDS[i % 4]
         P, Q, what = _inputs(gen, kind)
-        got = grade.run(jacobians, kind, P, Q, True, case=f"call counts: {what}")
+        got, ref = grade.run_and_reference(jacobians, kind, P, Q, True, case=f"call counts: {what}")
         if got is None:
             continue
         n_in = P.numel() if kind != "linear" else P.shape[1]
         n_out = {"gram": P.shape[1] ** 2, "outer": P.shape[0] ** 2}.get(kind)
         if n_out is None:
             n_out = P.numel() if kind == "tanh" else P.shape[0]
-        grade.check(
-            got["n_jvp"] == n_in and got["n_vjp"] == n_out,
-            case=f"jvp called prod(in_shape) = {n_in} times, vjp prod(out_shape) = {n_out} "
-            f"times: {what}",
-            message=f"jvp was called {got['n_jvp']} times and vjp {got['n_vjp']} times",
+        case = (
+            f"jvp called prod(in_shape) = {n_in} times, vjp prod(out_shape) = {n_out} times: {what}"
         )
+        got = got if isinstance(got, dict) else {}
+        counted = got.get("n_jvp") == n_in and got.get("n_vjp") == n_out
+        # counts only with both Jacobians right: a loop that returns zeros calls them too
+        differs = _differs(
+            {k: ref[k] for k in ("from_jvp", "from_vjp")},
+            {k: got.get(k) for k in ("from_jvp", "from_vjp")},
+            **T1,
+        )
+        grade.check(
+            counted and differs is None,
+            case=case,
+            message=f"jvp was called {got.get('n_jvp')} times and vjp {got.get('n_vjp')} times"
+            if not counted
+            else f"the calls are counted right, but the Jacobians are not ({differs})",
+        )
+
+
+def _differs(expected, got, rtol=0.0, atol=0.0):
+    """None if ``got`` matches ``expected``, else how it differs, in words (trusted side)."""
+    try:
+        mismatch = compare(expected, got, Tolerance(rtol, atol))
+    except Exception as exc:  # whatever the student sent, it does not match
+        return f"a value that could not be compared ({type(exc).__name__})"
+    return None if mismatch is None else escape_markdown(str(mismatch))

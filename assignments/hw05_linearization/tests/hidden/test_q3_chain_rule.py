@@ -1,11 +1,13 @@
 import torch
 
+from autograder.compare import Tolerance, compare
 from autograder.testing import T1, probe
+from autograder.untrusted_text import escape_markdown
 
 
 @probe
-def chain(ns, spec, x, v, u):
-    """Build the layers named in ``spec`` and run both modes through them."""
+def chain(ns, spec, x, v, u, which="both"):
+    """Build the layers named in ``spec`` and run "jvp", "vjp" or "both" modes through them."""
     torch.set_num_threads(1)
     layers = []
     for kind, A in spec:
@@ -25,6 +27,10 @@ def chain(ns, spec, x, v, u):
             layers.append((lambda z: z * z, lambda z, t: 2 * z * t, lambda z, c: 2 * z * c))
         else:  # "halfnorm": z ↦ ½‖z‖², a scalar
             layers.append((lambda z: 0.5 * (z @ z), lambda z, t: z @ t, lambda z, c: c * z))
+    if which == "jvp":
+        return ns.chain_jvp(layers, x, v)
+    if which == "vjp":
+        return ns.chain_vjp(layers, x, u)
     return {"jvp": ns.chain_jvp(layers, x, v), "vjp": ns.chain_vjp(layers, x, u)}
 
 
@@ -71,7 +77,11 @@ def test_q3_matches_reference(grade):
         v = torch.randn(d, generator=gen, dtype=torch.float64)
         u_shape = () if out_dim is None else (out_dim,)
         u = torch.randn(u_shape, generator=gen, dtype=torch.float64)
-        grade.compare(chain, spec, x, v, u, case=f"layers {_describe(spec)}", **T1)
+        # each mode on its own: a right chain_vjp earns its points beside a wrong chain_jvp
+        for which in ("jvp", "vjp"):
+            grade.compare(
+                chain, spec, x, v, u, which, case=f"chain_{which}: layers {_describe(spec)}", **T1
+            )
 
 
 def test_q3_properties(grade):
@@ -89,21 +99,35 @@ def test_q3_properties(grade):
         v = torch.randn(d, generator=gen, dtype=torch.float64)
         one = torch.tensor(1.0, dtype=torch.float64)
         case = f"linear → tanh → square → ½‖·‖² (case {i})"
-        got = grade.run(chain, spec, x, v, one, case=case)
+        got, ref = grade.run_and_reference(chain, spec, x, v, one, case=case)
         if got is None:
             continue
+        got = got if isinstance(got, dict) else {}
+        vjp, jvp = got.get("vjp"), got.get("jvp")
         # trusted side: the gradient from torch.autograd, an independent oracle
         xr = x.clone().requires_grad_()
         (grad,) = torch.autograd.grad(_forward(spec, xr), xr)
-        ok = got["vjp"].shape == grad.shape and torch.allclose(
-            got["vjp"], grad, rtol=1e-10, atol=1e-12
+        ok = (
+            isinstance(vjp, torch.Tensor)
+            and vjp.shape == grad.shape
+            and torch.allclose(vjp, grad, rtol=1e-10, atol=1e-12)
         )
         grade.check(
             ok,
             case=f"scalar output: chain_vjp with u = 1 is the gradient (case {i})",
-            message=f"chain_vjp gave {got['vjp'].tolist()}, the gradient is {_as_list(grad)}",
+            message=f"chain_vjp gave {_as_list(vjp)}, the gradient is {_as_list(grad)}",
         )
-        left, right = float(one * got["jvp"]), float(got["vjp"] @ v)
+        # the adjoint identity counts only with both values right: zeros satisfy it too
+        differs = _differs(ref, got, **T1)
+        if differs is not None:
+            grade.check(
+                False,
+                case=f"⟨u, chain_jvp(v)⟩ = ⟨chain_vjp(u), v⟩ (case {i})",
+                message=f"chain_jvp or chain_vjp is not the expected one ({differs}), so the "
+                "identity is not credited",
+            )
+            continue
+        left, right = float(one * jvp), float(vjp @ v)
         grade.check(
             abs(left - right) <= 1e-10 * (abs(left) + abs(right)) + 1e-12,
             case=f"⟨u, chain_jvp(v)⟩ = ⟨chain_vjp(u), v⟩ (case {i})",
@@ -112,4 +136,15 @@ def test_q3_properties(grade):
 
 
 def _as_list(t):
-    return [round(float(a), 8) for a in t]
+    if not isinstance(t, torch.Tensor):
+        return f"a {type(t).__name__}, not a tensor"
+    return [round(float(a), 8) for a in t.reshape(-1)]
+
+
+def _differs(expected, got, rtol=0.0, atol=0.0):
+    """None if ``got`` matches ``expected``, else how it differs, in words (trusted side)."""
+    try:
+        mismatch = compare(expected, got, Tolerance(rtol, atol))
+    except Exception as exc:  # whatever the student sent, it does not match
+        return f"a value that could not be compared ({type(exc).__name__})"
+    return None if mismatch is None else escape_markdown(str(mismatch))

@@ -59,6 +59,9 @@ def test_q4_chain_is_the_gradient(grade):
         expected = (X.T @ (X @ w - y)).reshape(1, -1)
         # measured under 24 CPU settings and over 300 draws: the reference's composition
         # gives exactly this row
+        if not isinstance(got, torch.Tensor):
+            grade.check(False, case=case, message=f"got a {type(got).__name__}, not a tensor")
+            continue
         ok = got.shape == expected.shape and torch.allclose(got, expected, rtol=1e-10, atol=1e-12)
         grade.check(
             ok,

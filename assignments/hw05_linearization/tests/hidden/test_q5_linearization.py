@@ -1,6 +1,8 @@
 import torch
 
+from autograder.compare import Tolerance, compare
 from autograder.testing import T1, probe
+from autograder.untrusted_text import escape_markdown
 
 
 @probe
@@ -70,7 +72,8 @@ def bad_counterexample(ns, ts):
     e2 = torch.tensor([0.0, 1.0], dtype=torch.float64)
     partials = [float((ns.bad_f(h * e) - ns.bad_f(-h * e)) / (2 * h)) for e in (e1, e2)]
     diag = [float(ns.bad_f(torch.tensor([t, t], dtype=torch.float64))) for t in ts]
-    return {"partials": partials, "diagonal": diag}
+    origin = float(ns.bad_f(torch.zeros(2, dtype=torch.float64)))
+    return {"partials": partials, "diagonal": diag, "at the origin": origin}
 
 
 KINDS = ("sin_quartic", "logsumexp", "cubic")
@@ -114,17 +117,42 @@ def test_q5_bad_f(grade):
     for _i, gen in grade.cases(3):
         points = [torch.randn(2, generator=gen, dtype=torch.float64) for _ in range(4)]
         grade.compare(bad_values, points, case="xy/(x²+y²) at 4 random points", **T1)
-    origin = [torch.zeros(2, dtype=torch.float64)]
-    grade.compare(bad_values, origin, case="bad_f at the origin is 0", **T1)
-    got = grade.run(bad_counterexample, [1e-8, 1e-3, 0.5, -3.0], case="the counterexample")
+    # the origin beside (1, 1) and (2, −1): a constant 0 is not right everywhere
+    points = [torch.zeros(2, dtype=torch.float64), torch.tensor([1.0, 1.0], dtype=torch.float64)]
+    points.append(torch.tensor([2.0, -1.0], dtype=torch.float64))
+    grade.compare(
+        bad_values, points, case="bad_f at the origin is 0, at (1, 1) ½, at (2, −1) −0.4", **T1
+    )
+    got, ref = grade.run_and_reference(
+        bad_counterexample, [1e-8, 1e-3, 0.5, -3.0], case="the counterexample"
+    )
     if got is not None:
+        # each property counts only with the values around the origin right (a constant
+        # has zero partials; ½ on the diagonal is what a constant ½ gives)
+        differs = _differs(ref, got, **T1)
+        wrong = (
+            None
+            if differs is None
+            else f"bad_f's values near the origin are not the expected ones ({differs}), so "
+            "this is not credited"
+        )
+        got = got if isinstance(got, dict) and wrong is None else {"partials": [], "diagonal": []}
         grade.check(
-            all(abs(p) < 1e-12 for p in got["partials"]),
+            wrong is None and all(abs(p) < 1e-12 for p in got["partials"]),
             case="both finite-difference partials of bad_f at 0 are 0",
-            message=f"partials {got['partials']}",
+            message=wrong or f"partials {got['partials']}",
         )
         grade.check(
-            all(abs(val - 0.5) < 1e-12 for val in got["diagonal"]),
+            wrong is None and all(abs(val - 0.5) < 1e-12 for val in got["diagonal"]),
             case="bad_f(t, t) = ½ for t ≠ 0",
-            message=f"bad_f(t, t) for t = 1e-8, 1e-3, 0.5, −3: {got['diagonal']}",
+            message=wrong or f"bad_f(t, t) for t = 1e-8, 1e-3, 0.5, −3: {got['diagonal']}",
         )
+
+
+def _differs(expected, got, rtol=0.0, atol=0.0):
+    """None if ``got`` matches ``expected``, else how it differs, in words (trusted side)."""
+    try:
+        mismatch = compare(expected, got, Tolerance(rtol, atol))
+    except Exception as exc:  # whatever the student sent, it does not match
+        return f"a value that could not be compared ({type(exc).__name__})"
+    return None if mismatch is None else escape_markdown(str(mismatch))

@@ -54,18 +54,32 @@ def q5_pieces(ns):
 
 @probe
 def q6_tangent(ns):
+    def labelled(data):
+        # only the labelled lines, which the docstring names: extra markers and
+        # reference lines (unlabelled) are fine
+        for ax in data.get("axes", []):
+            ax["lines"] = [line for line in ax["lines"] if line["label"]]
+        return data
+
     xs = torch.linspace(-1.0, 2.0, 4, dtype=torch.float64)
     fig = ns.plot_tangent(lambda x: 5 * x**3 - 2 * x + 7, lambda x: 15 * x**2 - 2, 1.0, xs)
-    data = probe_helpers.figure_data(fig)
+    data = labelled(probe_helpers.figure_data(fig))
     ns.plt.close(fig)
     return data
 
 
 @probe
 def q6_errors(ns):
+    def labelled(data):
+        # only the labelled lines, which the docstring names: extra markers and
+        # reference lines (unlabelled) are fine
+        for ax in data.get("axes", []):
+            ax["lines"] = [line for line in ax["lines"] if line["label"]]
+        return data
+
     hs = torch.tensor([0.1, 0.01, 0.001], dtype=torch.float64)
     fig = ns.plot_linearization_error({"smooth": (hs, hs**2), "flat": (hs, 0.5 + 0 * hs)})
-    data = probe_helpers.figure_data(fig)
+    data = labelled(probe_helpers.figure_data(fig))
     ns.plt.close(fig)
     return data
 

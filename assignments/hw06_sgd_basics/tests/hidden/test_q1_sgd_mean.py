@@ -1,6 +1,8 @@
 import torch
 
+from autograder.compare import Tolerance, compare
 from autograder.testing import T1, probe
+from autograder.untrusted_text import escape_markdown
 
 
 @probe
@@ -42,8 +44,18 @@ def test_q1_properties(grade):
     for i, gen in grade.cases(2):
         x, _n = _data(gen)
         case = f"η = 1, B = 1: every iterate after w₀ is a data point (case {i})"
-        got = grade.run(trajectory, x, 1.0, 20, 7.0, 1, _seed(gen), case=case)
+        got, ref = grade.run_and_reference(trajectory, x, 1.0, 20, 7.0, 1, _seed(gen), case=case)
         if got is not None:
+            # counts only with the trajectory right: the data themselves are data points
+            differs = _differs(ref, got, **T1)
+            if differs is not None:
+                grade.check(
+                    False,
+                    case=case,
+                    message=f"the trajectory is not the expected one ({differs}), so this is "
+                    "not credited",
+                )
+                continue
             scale = 1e-12 * (1 + float(x.abs().max()))
             bad = [float(v) for v in got[1:] if float((x - v).abs().min()) > scale]
             grade.check(not bad, case=case, message=f"these iterates are not in x: {bad[:3]}")
@@ -52,7 +64,19 @@ def test_q1_properties(grade):
     got = grade.run(trajectory, const, 0.3, 25, -2.0, 2, 0, case=case)
     if got is not None:
         expected = 1.25 + 0.7 ** torch.arange(26, dtype=torch.float64) * (-2.0 - 1.25)
-        ok = got.shape == expected.shape and torch.allclose(got, expected, rtol=1e-10, atol=1e-12)
-        grade.check(
-            ok, case=case, message=f"got {got[:4].tolist()} …, expected {expected[:4].tolist()} …"
+        ok = (
+            isinstance(got, torch.Tensor)
+            and got.shape == expected.shape
+            and torch.allclose(got, expected, rtol=1e-10, atol=1e-12)
         )
+        shown = got[:4].tolist() if isinstance(got, torch.Tensor) else got
+        grade.check(ok, case=case, message=f"got {shown} …, expected {expected[:4].tolist()} …")
+
+
+def _differs(expected, got, rtol=0.0, atol=0.0):
+    """None if ``got`` matches ``expected``, else how it differs, in words (trusted side)."""
+    try:
+        mismatch = compare(expected, got, Tolerance(rtol, atol))
+    except Exception as exc:  # whatever the student sent, it does not match
+        return f"a value that could not be compared ({type(exc).__name__})"
+    return None if mismatch is None else escape_markdown(str(mismatch))

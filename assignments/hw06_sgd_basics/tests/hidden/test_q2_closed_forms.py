@@ -1,6 +1,8 @@
 import torch
 
+from autograder.compare import Tolerance, compare
 from autograder.testing import T1, probe
+from autograder.untrusted_text import escape_markdown
 
 
 @probe
@@ -81,8 +83,23 @@ def test_q2_properties(grade):
                 else "",
             )
     s2, eta, B = 1.7, 0.3, 3
-    got = grade.run(floors, s2, eta, B, case="floor facts")
+    got, ref = grade.run_and_reference(floors, s2, eta, B, case="floor facts")
     if got is None:
+        return
+    # each fact counts only with the floors right (zeros halve; σ² echoed is σ²)
+    differs = _differs(ref, got, **T1)
+    if differs is not None:
+        for what in (
+            "floor(η = 1, B = 1) = σ² (not σ²/2)",
+            "doubling B halves the floor",
+            "floor → ησ²/(2B) as η → 0 (η = 1e-3)",
+        ):
+            grade.check(
+                False,
+                case=what,
+                message=f"mse_floor is not the expected one ({differs}), so this fact is not "
+                "credited",
+            )
         return
     grade.check(
         abs(got["eta1_B1"] - s2) <= 1e-12,
@@ -100,3 +117,12 @@ def test_q2_properties(grade):
         case="floor → ησ²/(2B) as η → 0 (η = 1e-3)",
         message=f"floor {got['small_eta']:.6g}, ησ²/(2B) = {target:.6g}",
     )
+
+
+def _differs(expected, got, rtol=0.0, atol=0.0):
+    """None if ``got`` matches ``expected``, else how it differs, in words (trusted side)."""
+    try:
+        mismatch = compare(expected, got, Tolerance(rtol, atol))
+    except Exception as exc:  # whatever the student sent, it does not match
+        return f"a value that could not be compared ({type(exc).__name__})"
+    return None if mismatch is None else escape_markdown(str(mismatch))

@@ -81,15 +81,23 @@ def test_q3_within_standard_errors(grade):
         # beyond 5 standard errors (worst seen in 300 cases: 3.9): the band widens to the
         # reference's own deviation there, so such a draw costs a correct answer nothing.
         band = torch.maximum(5 * se + 1e-12, (ref - cf).abs() * (1 + 1e-6) + 1e-12)
-        ok = got.shape == cf.shape and bool(((got - cf).abs() <= band).all())
+        if not (isinstance(got, torch.Tensor) and got.shape == cf.shape):
+            grade.check(
+                False,
+                case=case,
+                message=f"expected a tensor of shape {tuple(cf.shape)} (steps 0..40), got "
+                f"{tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__}",
+            )
+            continue
+        ok = bool(((got - cf).abs() <= band).all())
         # the step that exceeds its band the most (NaN counts as the worst); at k = 0 the
         # standard error is 0, so dividing by it would name k = 0 whenever it is not exact
         excess = ((got - cf).abs() - band).nan_to_num(nan=math.inf)
-        worst = int(excess.argmax()) if got.shape == cf.shape else 0
+        worst = int(excess.argmax())
         grade.check(
             ok,
             case=case,
-            message=f"shape {tuple(got.shape)}; at k = {worst}: Monte Carlo {float(got[worst]):.5g}, "
+            message=f"at k = {worst}: Monte Carlo {float(got[worst]):.5g}, "
             f"closed form {float(cf[worst]):.5g}, standard error {float(se[worst]):.2g}",
         )
 
@@ -103,8 +111,9 @@ def test_q3_vectorised(grade):
         mu, s2 = float(x.mean()), float(((x - x.mean()) ** 2).mean())
         floor = _closed_form(0.0, mu, s2, 0.1, 200, 1)
         # fixed inputs; measured under 24 CPU settings: 1.65 % from the floor (window 10 %)
+        final = float(got[-1]) if isinstance(got, torch.Tensor) and got.numel() else math.nan
         grade.check(
-            abs(float(got[-1]) - floor) < 0.1 * floor,
+            abs(final - floor) < 0.1 * floor,
             case="20 000 runs × 200 steps: the final MSE is near the floor ησ²/(2 − η)",
-            message=f"final MSE {float(got[-1]):.5g}, floor {floor:.5g}",
+            message=f"final MSE {final:.5g}, floor {floor:.5g}",
         )

@@ -2,7 +2,9 @@ import math
 
 import torch
 
+from autograder.compare import Tolerance, compare
 from autograder.testing import T1, probe
+from autograder.untrusted_text import escape_markdown
 
 
 @probe
@@ -45,8 +47,10 @@ def test_q4_variance_theory(grade):
         x = 3 * torch.randn(n, generator=gen, dtype=torch.float64)
         B = int(torch.randint(1, 20, (1,), generator=gen))
         grade.compare(variance_theory, x, B, case=f"n = {n}, B = {B} (case {i})", **T1)
-    x = torch.tensor([0.0, 2.0], dtype=torch.float64)
-    grade.compare(variance_theory, x, 1, case="x = (0, 2): σ² = 1 (divide by n, not n − 1)", **T1)
+    x = torch.tensor([0.0, 4.0], dtype=torch.float64)
+    grade.compare(
+        variance_theory, x, 1, case="x = (0, 4): σ² = 4 (divide by n, not n − 1: 8)", **T1
+    )
 
 
 def test_q4_unbiased_and_variance(grade):
@@ -60,6 +64,21 @@ def test_q4_unbiased_and_variance(grade):
             empirical, x, w, B, 5000, seed, case=f"5000 draws, B = {B}"
         )
         if got is None:
+            continue
+        # both properties count only with the draws' mean and variance right (the same
+        # seeded draws as the reference's; echoing x has about the variance of x)
+        differs = _differs(ref, got, rtol=1e-9, atol=1e-12)
+        if differs is not None:
+            for what in (
+                f"unbiased: the mean of 5000 draws is w − μ within 5 standard errors (B = {B})",
+                f"the variance of 5000 draws is σ²/B within 10 % (B = {B})",
+            ):
+                grade.check(
+                    False,
+                    case=what,
+                    message="the minibatch gradients are not the expected ones on the seeded "
+                    f"draws ({differs}), so this is not credited",
+                )
             continue
         sd = math.sqrt(s2 / B / 5000)
         # The probe draws the indices from a seeded CPU generator (the same on every
@@ -79,3 +98,12 @@ def test_q4_unbiased_and_variance(grade):
             case=f"the variance of 5000 draws is σ²/B within 10 % (B = {B})",
             message=f"variance {got['var']:.5f}, σ²/B = {s2 / B:.5f}",
         )
+
+
+def _differs(expected, got, rtol=0.0, atol=0.0):
+    """None if ``got`` matches ``expected``, else how it differs, in words (trusted side)."""
+    try:
+        mismatch = compare(expected, got, Tolerance(rtol, atol))
+    except Exception as exc:  # whatever the student sent, it does not match
+        return f"a value that could not be compared ({type(exc).__name__})"
+    return None if mismatch is None else escape_markdown(str(mismatch))
