@@ -16,7 +16,7 @@ STAMP       := $(VENV)/.installed
 OUT         ?= dist
 JOBS        ?= auto
 
-.PHONY: venv dist test test-fast lint format bench matrix clean
+.PHONY: venv dist test test-fast lint format bench matrix mutants clean
 
 venv: $(STAMP)
 
@@ -51,6 +51,11 @@ bench: $(STAMP)
 MATRIX      ?= full
 matrix: $(STAMP)
 	$(PY) -m autograder.matrix --settings $(MATRIX)
+
+# Mutation score of every hidden suite, per question (docs/mutants.md): a report like
+# bench, not part of `make test`. ONLY=hw03 (or "hw03 --limit 40 --jobs 2") narrows it.
+mutants: $(STAMP)
+	$(PY) -m autograder.mutants $(ONLY)
 
 clean:
 	rm -rf $(OUT) build *.egg-info .pytest_cache
