@@ -832,26 +832,17 @@ def _question_scores(assignment: Assignment, results: dict) -> dict[str, float]:
 def _status(results: dict) -> str:
     extra = results.get("extra_data", {})
     if extra.get("grader_fault"):
-        return "grader fault"
-    tests = results.get("tests", [])
-    if tests and tests[0].get("name") == "Grading":
-        return "not graded: " + tests[0].get("output", "")[:120].replace("\n", " ")
-    if any(t.get("name") == "Loading your notebook" for t in tests):
-        return "graded, with load problems"
-    return "graded"
-
-
-def _status(results: dict) -> str:
-    extra = results.get("extra_data", {})
-    if extra.get("grader_fault"):
         cause = str(extra.get("fault") or "").replace("\n", " ")[:120]
         return "grader fault" + (f": {cause}" if cause else "")
     tests = results.get("tests", [])
     if tests and tests[0].get("name") == "Grading":
         return "not graded: " + tests[0].get("output", "")[:120].replace("\n", " ")
+    status = "graded"
     if any(t.get("name") == "Loading your notebook" for t in tests):
-        return "graded, with load problems"
-    return "graded"
+        status = "graded, with load problems"
+    if extra.get("retried_after_kill"):  # staff: check the machine (OOM killer, a kill)
+        status += f"; sandbox killed from outside, call retried {extra['retried_after_kill']}x"
+    return status
 
 
 def _load_results(path: Path) -> dict | None:

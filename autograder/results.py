@@ -132,6 +132,7 @@ def gradescope_results(report: GradeReport) -> dict[str, Any]:
         "assignment": report.assignment.id,
         "isolation": report.isolation,
         "staff_flags": report.staff_flags,
+        "retried_after_kill": report.retried_after_kill,
     }
     return results
 

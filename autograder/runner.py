@@ -20,6 +20,7 @@ import hashlib
 import importlib.util
 import os
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -97,6 +98,7 @@ class GradeReport:
     isolation: dict[str, bool] = field(default_factory=dict)
     scan_notes: list[str] = field(default_factory=list)  # for the student
     staff_flags: list[str] = field(default_factory=list)  # for staff review, never scored
+    retried_after_kill: int = 0  # calls made again after an outside SIGKILL (staff only)
 
     @property
     def score(self) -> float:
@@ -310,10 +312,20 @@ def _bound_to_parameters(item: Any) -> Callable[[Grade], Any]:
 
 
 class SandboxBackend:
-    """Runs probes in the sandbox child."""
+    """Runs probes in the sandbox child.
+
+    A child killed by SIGKILL that our own limits did not send (the machine's OOM killer,
+    a TA's ``kill``, a container being squeezed) may not be the student's doing: the call
+    is made once more in a fresh child before it counts, at most ``RETRIES`` times per
+    submission, and ``retried`` says how often (staff see it). A submission that kills
+    itself dies again and loses the case.
+    """
+
+    RETRIES = 2
 
     def __init__(self, sandbox: Sandbox, timeout_s: float) -> None:
         self.sandbox, self.timeout_s = sandbox, timeout_s
+        self.retried = 0
 
     @property
     def default_dtype(self) -> str:
@@ -333,7 +345,26 @@ class SandboxBackend:
         # function costs its own question, not the time of the questions after it.
         timeout = self.timeout_s if limit_s is None else min(self.timeout_s, max(1.0, limit_s))
         finish = self.sandbox.begin_call(question, forbidden, probe.spec, args, seed, timeout)
-        return lambda: self._outcome(finish())
+
+        def wait() -> StudentOutcome:
+            res = finish()
+            if (
+                res.status == "crash"
+                and self.sandbox.death_signal == signal.SIGKILL
+                and self.retried < self.RETRIES
+            ):
+                self.retried += 1
+                print(
+                    "[autograde] the sandbox was killed (SIGKILL) during a call: trying it "
+                    "once more in a fresh sandbox",
+                    file=sys.stderr,
+                )
+                res = self.sandbox.begin_call(
+                    question, forbidden, probe.spec, args, seed, timeout
+                )()
+            return self._outcome(res)
+
+        return wait
 
     def _outcome(self, res: CallResult) -> StudentOutcome:
         if res.status == "ok":
@@ -623,6 +654,7 @@ def grade_cells(
         report.tests = run_tests(
             assignment, tests, reference, backend, deadline, submission_key(cells)
         )
+        report.retried_after_kill = backend.retried
         report.output_tail = sandbox.output_tail()
     except Exception as exc:
         report.grader_fault = f"{type(exc).__name__}: {exc}"

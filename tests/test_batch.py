@@ -223,3 +223,12 @@ def test_a_folder_the_sandbox_needs_is_not_hidden_and_that_is_said():
     hidden = private_folders([mine, Path(tempfile.gettempdir()), Path("/")], warnings)
     assert hidden == (str(mine.resolve()),)
     assert len(warnings) == 2 and "stays visible" in warnings[0]
+
+
+def test_a_retry_after_an_outside_kill_is_flagged_in_the_status():
+    from autograder.batch import _status
+
+    results = {"tests": [], "extra_data": {"grader_fault": False, "retried_after_kill": 1}}
+    assert _status(results) == "graded; sandbox killed from outside, call retried 1x"
+    results["extra_data"]["retried_after_kill"] = 0
+    assert _status(results) == "graded"

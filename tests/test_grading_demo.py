@@ -539,3 +539,33 @@ def test_a_hanging_function_costs_its_own_question_not_the_next(demo_course, tmp
     assert report.score == 40, messages(report)
     assert "budget for this question ran out" in messages(report)
     assert "budget for this submission" not in messages(report)
+
+
+def test_a_sandbox_killed_from_outside_is_retried_once_and_flagged(
+    demo_course, tmp_path, monkeypatch
+):
+    """The first call's child is killed (SIGKILL) from outside while it runs, as the OOM
+    killer or a TA's kill would: the call is made again in a fresh child, the student
+    loses nothing, and staff see the retry. (A child that kills itself dies again: see
+    test_exits_are_failures_not_passes.)"""
+    import os
+    import signal
+
+    from autograder.results import gradescope_results
+    from autograder.sandbox.process import Sandbox
+
+    begin = Sandbox.begin_call
+    killed = []
+
+    def begin_then_kill(self, *args, **kwargs):
+        finish = begin(self, *args, **kwargs)
+        if not killed:
+            killed.append(self.proc.pid)
+            os.kill(self.proc.pid, signal.SIGKILL)
+        return finish
+
+    monkeypatch.setattr(Sandbox, "begin_call", begin_then_kill)
+    report = grade_text(demo_course, "hw99", GOOD, tmp_path)
+    assert killed and report.score == 100, messages(report)
+    assert report.retried_after_kill == 1
+    assert gradescope_results(report)["extra_data"]["retried_after_kill"] == 1

@@ -226,6 +226,7 @@ class Sandbox:
         self._scanned_at_pid: int | None = None  # the newest pid when strays were last sought
         self._req: int | None = None  # pipe ends: requests to the child, its replies
         self._rep: int | None = None
+        self.death_signal: int | None = None  # the signal that killed the last child, if any
         self.group: cgroup.SlotGroup | None = None  # the slot's cgroup, where one can be made
         self._group_counts = False  # whether the running child is in it (checked at load)
 
@@ -422,6 +423,7 @@ class Sandbox:
             return ""
 
     def _death_reason(self, when: str) -> str:
+        self.death_signal = None
         if self.proc is None:
             return f"the sandbox did not start {when}"
         try:
@@ -429,6 +431,7 @@ class Sandbox:
         except subprocess.TimeoutExpired:
             return f"the sandbox stopped answering {when}"
         if code < 0:
+            self.death_signal = -code
             sig = signal.Signals(-code).name
             hint = {
                 "SIGKILL": " (killed: out of memory or over a limit?)",
