@@ -55,12 +55,17 @@ class Course:
 
 def find_course(explicit: str | os.PathLike | None = None) -> Course:
     """The course folder, by the rule in this module's docstring."""
-    candidates = []
-    if explicit:
-        candidates.append(Path(explicit))
-    if os.environ.get("AUTOGRADE_COURSE"):
-        candidates.append(Path(os.environ["AUTOGRADE_COURSE"]))
-    candidates += [Path(__file__).resolve().parent.parent, Path.cwd()]
+    # A folder named on purpose (--course, AUTOGRADE_COURSE) is used or refused, never
+    # silently replaced by the checkout's own course.
+    for named, where in ((explicit, "--course"), (os.environ.get("AUTOGRADE_COURSE"), None)):
+        if named:
+            if not (Path(named) / "assignments").is_dir():
+                raise CourseError(
+                    f"{where or 'AUTOGRADE_COURSE'} {named} is not a course folder "
+                    "(it has no assignments/ folder)"
+                )
+            return Course(Path(named))
+    candidates = [Path(__file__).resolve().parent.parent, Path.cwd()]
     for c in candidates:
         if (c / "assignments").is_dir():
             return Course(c)

@@ -151,3 +151,11 @@ def test_available_memory_is_the_machines_or_a_containers_limit(tmp_path):
     (cgroup / "memory.current").write_text(f"{1 << 30}\n")
     assert _available_mib(str(meminfo), str(cgroup)) == 3072  # the container allows less
     assert _available_mib(str(tmp_path / "none"), str(tmp_path / "none")) is None
+
+
+def test_a_mistyped_autograde_course_is_an_error_not_the_checkouts_course(tmp_path, monkeypatch):
+    from autograder.course import CourseError, find_course
+
+    monkeypatch.setenv("AUTOGRADE_COURSE", str(tmp_path / "no-such-course"))
+    with pytest.raises(CourseError, match=r"AUTOGRADE_COURSE .* is not a course folder"):
+        find_course()
