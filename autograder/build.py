@@ -157,6 +157,13 @@ def _student_files(
 ) -> dict[str, bytes]:
     root = assignment.id
     template = course.root / "student_template"
+    for needed in (template / "README.md", template / "autograde_check" / "__init__.py"):
+        if not needed.is_file():
+            raise BuildError(
+                f"{assignment.id}: the course has no {needed.relative_to(course.root)} "
+                "(the student bundle's README and check() runtime; copy student_template/ "
+                "from the project)"
+            )
     readme = (template / "README.md").read_text(encoding="utf-8")
     points = ", ".join(f"{q.id} {q.points:g}" for q in assignment.questions)
     readme = readme.format(

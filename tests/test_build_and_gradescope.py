@@ -245,3 +245,10 @@ def test_one_notebook_gets_no_note_about_a_choice(demo_build, tmp_path):
     root = _gradescope_root(tmp_path, demo_build.gradescope_zip, demo_build.instructor_notebook)
     res = _run_autograder(root)
     assert "not graded" not in res["output"]
+
+
+def test_a_course_without_its_student_template_is_one_line(demo_course, tmp_path):
+    course = Course(Path(shutil.copytree(demo_course.root, tmp_path / "course")))
+    shutil.rmtree(course.root / "student_template")
+    with pytest.raises(BuildError, match=r"no student_template/README\.md"):
+        build_assignment(course, course.assignment("hw99"), tmp_path / "out")
