@@ -103,7 +103,8 @@ def test_the_reference_runs_with_the_childs_thread_count(monkeypatch, tmp_path):
     torch.set_num_threads(1)
     try:
         run_tests(assignment, [test], object(), ReferenceBackend(object()))
-        assert seen == [2]
+        # (a test that records no case also runs once more, to count the reference's)
+        assert seen and set(seen) == {2}
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)

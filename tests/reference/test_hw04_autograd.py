@@ -587,7 +587,9 @@ MUTANTS = {
     ),
     "seed 1 without calling _backward in order": (
         _replace(order=("for node in reversed(order):", "for node in order:")),
-        {"test_q1_lecture_cases", "test_q1_each_operation", "test_q1_random_expressions"},
+        # the local-rule tests order the graph themselves (a q2 bug is not charged there);
+        # the tests of backward() itself catch it
+        {"test_q1_backward_twice", "test_q1_engine_properties"},
     ),
     "naive sigmoid": (
         _replace(

@@ -606,6 +606,9 @@ class _TorchGrade:
     def reference(self, probe_, *args):
         return roundtrip(probe_(ref, *roundtrip(list(args))))
 
+    def run_and_reference(self, probe_, *args, case, allow=()):
+        return self.run(probe_, *args, case=case, allow=allow), self.reference(probe_, *args)
+
     def check(self, condition, *, case, message):
         assert condition, f"{self.test_name} [{case}]: {message}"
         return True
