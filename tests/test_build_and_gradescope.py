@@ -115,6 +115,7 @@ def _gradescope_root(tmp_path: Path, zip_path: Path, submission: Path | None) ->
 
 def _run_autograder(root: Path) -> dict:
     env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADE_PYTHON": sys.executable}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as on Gradescope: run_autograder sets it
     proc = subprocess.run(
         [str(root / "source" / "run_autograder")],
         env=env,
@@ -132,6 +133,7 @@ def test_run_autograder_from_the_real_zip(demo_build, tmp_path):
     res = _run_autograder(root)
     assert res["rc"] == 0, res["stderr"]
     assert res["score"] == 100 and res["stdout_visibility"] == "hidden"
+    assert not list((root / "source").rglob("__pycache__"))  # nothing written there
     assert all(t["status"] == "passed" for t in res["tests"])
 
 
