@@ -5,6 +5,7 @@ next one (or stays on the machine), and /dev/shm cannot hold memory past its cap
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -100,3 +101,28 @@ def test_without_private_mounts_what_the_slot_uid_left_is_removed(tmp_path):
     _remove_files_of(64123, (str(scratch),))
     assert sorted(p.name for p in scratch.iterdir()) == ["someone-else"]
     assert os.path.exists("/etc/passwd")
+
+
+def test_a_dead_fork_servers_socket_folder_is_removed_by_the_next(tmp_path):
+    """A batch killed with its fork server leaves a folder holding a dead socket; the next
+    server removes it (and never a live server's, nor one just made)."""
+    import socket
+
+    from autograder.sandbox.forkserver import remove_dead_servers_folders
+
+    dead, live, young = (tmp_path / f"autograde-zygote-{n}" for n in ("dead", "live", "young"))
+    for folder in (dead, live, young):
+        folder.mkdir()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as gone:
+        gone.bind(str(dead / "zygote.sock"))  # bound, then closed: nobody listens
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind(str(live / "zygote.sock"))
+    listener.listen(1)
+    old = time.time() - 3600
+    for folder in (dead, live):
+        os.utime(folder, (old, old))
+    try:
+        assert remove_dead_servers_folders(str(tmp_path)) == [str(dead)]
+        assert live.is_dir() and young.is_dir() and not dead.exists()
+    finally:
+        listener.close()

@@ -19,7 +19,13 @@ from typing import Any
 from ..cpu_settings import grading_threads
 from .confine import PR_SET_PDEATHSIG, engine_command, prctl, sandbox_env, scrub_initial_environment
 
-__all__ = ["Zygote", "ZygoteChild", "ZygoteError", "ZygoteServer"]
+__all__ = [
+    "Zygote",
+    "ZygoteChild",
+    "ZygoteError",
+    "ZygoteServer",
+    "remove_dead_servers_folders",
+]
 
 
 class ZygoteChild:
@@ -123,6 +129,42 @@ def _start_zygote(
     )
 
 
+_FOLDER_PREFIX = "autograde-zygote-"
+
+
+def remove_dead_servers_folders(where: str | None = None) -> list[str]:
+    """Remove the socket folders that fork servers of killed batches left behind (this
+    user's, whose socket nobody listens on any more); returns the folders removed."""
+    import socket
+
+    where = where or tempfile.gettempdir()
+    removed = []
+    try:
+        entries = [e for e in os.scandir(where) if e.name.startswith(_FOLDER_PREFIX)]
+    except OSError:
+        return removed
+    for entry in entries:
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if not entry.is_dir(follow_symlinks=False) or info.st_uid != os.geteuid():
+                continue
+            if time.time() - info.st_mtime < 60:  # maybe a server still starting up
+                continue
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            try:
+                sock.connect(os.path.join(entry.path, "zygote.sock"))
+                continue  # a live server: another batch's
+            except (ConnectionRefusedError, FileNotFoundError):
+                pass
+            finally:
+                sock.close()
+        except OSError:
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(entry.path)
+    return removed
+
+
 class ZygoteServer:
     """A fork server that several grading workers share (``Zygote.connect(server.path)``):
     its imports are paid once, not once per worker.
@@ -141,7 +183,8 @@ class ZygoteServer:
         """``warm``, ``forbidden``, ``may_warm``: as for ``Zygote``."""
         import socket
 
-        self.folder = tempfile.mkdtemp(prefix="autograde-zygote-")  # mode 700
+        remove_dead_servers_folders()
+        self.folder = tempfile.mkdtemp(prefix=_FOLDER_PREFIX)  # mode 700
         self.path = os.path.join(self.folder, "zygote.sock")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
