@@ -28,6 +28,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import AutogradeError
+
 __all__ = [
     "BatchError",
     "Student",
@@ -51,7 +53,7 @@ RATIO_FLOOR_BYTES = 16 << 20  # ... larger than this, is a bomb, not a notebook
 MAX_METADATA_BYTES = 32 << 20
 
 
-class BatchError(ValueError):
+class BatchError(AutogradeError, ValueError):
     """The input cannot be read as a class of submissions; the message says why."""
 
 

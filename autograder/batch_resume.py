@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .course import Course
+from .errors import AutogradeError
 from .spec import Assignment
 
 __all__ = [
@@ -42,7 +43,7 @@ __all__ = [
 STAMP_KEY = "batch"
 
 
-class ResumeError(ValueError):
+class ResumeError(AutogradeError, ValueError):
     """The output folder cannot be resumed into; the message says why and what to do."""
 
 

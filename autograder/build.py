@@ -35,7 +35,7 @@ from .wire import to_text
 __all__ = ["BuildResult", "build_assignment", "find_leaks", "record_public_checks"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-RUNTIME_MODULES = ("wire.py", "compare.py", "probe_helpers.py")
+RUNTIME_MODULES = ("errors.py", "wire.py", "compare.py", "probe_helpers.py")
 # A fixed timestamp makes zips byte-identical across builds of the same sources.
 _ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from .course import CourseError, find_course
+from .errors import AutogradeError
 
 __all__ = ["main"]
 
@@ -352,15 +353,12 @@ def _sandbox_preflight(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .sandbox.reach import SandboxUnreachable
-    from .spec import SpecError
-
     args = build_parser().parse_args(argv)
     try:
         _check_course_option(args)
         _sandbox_preflight(args)
         return args.func(args)
-    except (CourseError, SandboxUnreachable, SpecError) as exc:
+    except AutogradeError as exc:  # a course, sandbox, spec, build... problem: one line
         print(f"autograde: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `autograde run ... --json | head`: the reader left

@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .errors import AutogradeError
 from .spec import Assignment, load_assignment
 
 __all__ = ["Course", "CourseError", "find_course"]
 
 
-class CourseError(LookupError):
+class CourseError(AutogradeError, LookupError):
     """No course folder, or no such assignment in it."""
 
 

@@ -16,6 +16,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from . import __version__
+from .errors import AutogradeError
 from .regions import definition_source, find_regions, instructor_view, student_view
 from .spec import Assignment
 
@@ -25,7 +26,7 @@ _INCLUDE = re.compile(r"^#\|\s*include:\s*(?P<names>.+?)\s*$")
 CHECK_CELL = re.compile(r"""^\s*check\(\s*["'](?P<q>q\d+)["']\s*\)\s*$""")
 
 
-class BuildError(ValueError):
+class BuildError(AutogradeError, ValueError):
     """The assignment's sources are inconsistent; the message names the place."""
 
 

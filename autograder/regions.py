@@ -12,6 +12,8 @@ import ast
 import re
 from dataclasses import dataclass
 
+from .errors import AutogradeError
+
 __all__ = [
     "Region",
     "RegionError",
@@ -32,7 +34,7 @@ _GENERIC = re.compile(
 )
 
 
-class RegionError(ValueError):
+class RegionError(AutogradeError, ValueError):
     """A marker is misplaced; the message names the line."""
 
 

@@ -32,6 +32,7 @@ from typing import Any
 
 from .course import Course
 from .cpu_settings import grading_threads
+from .errors import AutogradeError
 from .sandbox import CallResult, Sandbox, SandboxConfig
 from .sandbox.process import sandbox_for
 from .spec import Assignment, Question, SpecError
@@ -55,7 +56,7 @@ TEST_NAME = re.compile(r"^test_(q\d+)_\w+$")
 _TEST_NAME = TEST_NAME
 
 
-class GraderFault(RuntimeError):
+class GraderFault(AutogradeError, RuntimeError):
     """pytest could not grade (a test that does not import, a crash of pytest itself):
     the grader's fault, reported as such, never as the student's zero."""
 

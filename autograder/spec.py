@@ -7,6 +7,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import AutogradeError
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # Python 3.10: Gradescope's image
@@ -18,7 +20,7 @@ VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 _ID = re.compile(r"^hw(\d\d)_[a-z][a-z0-9_]{0,19}$")
 
 
-class SpecError(ValueError):
+class SpecError(AutogradeError, ValueError):
     """``assignment.toml`` is missing something or contradicts itself."""
 
 

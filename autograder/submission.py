@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import AutogradeError
+
 __all__ = [
     "Choice",
     "Submission",
@@ -25,7 +27,7 @@ MAX_BYTES = 100 << 20
 _PY_CELL = re.compile(r"^# %%.*(?:\n|$)", re.MULTILINE)
 
 
-class SubmissionError(ValueError):
+class SubmissionError(AutogradeError, ValueError):
     """The file cannot be read as a notebook; the message is for the student."""
 
 

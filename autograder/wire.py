@@ -24,6 +24,8 @@ import math
 import struct
 from typing import Any
 
+from .errors import AutogradeError
+
 
 class _LazyTorch:
     """``torch``, imported on first use: a process that only frames plain messages (the
@@ -77,7 +79,7 @@ _NUMPY_DTYPES = (
 )
 
 
-class WireError(ValueError):
+class WireError(AutogradeError, ValueError):
     """A message that is malformed or over a size limit."""
 
 

@@ -159,3 +159,34 @@ def test_a_mistyped_autograde_course_is_an_error_not_the_checkouts_course(tmp_pa
     monkeypatch.setenv("AUTOGRADE_COURSE", str(tmp_path / "no-such-course"))
     with pytest.raises(CourseError, match=r"AUTOGRADE_COURSE .* is not a course folder"):
         find_course()
+
+
+def test_every_error_the_engine_raises_on_purpose_shares_one_base():
+    """The command line turns any of them into one line (exit 2), never a traceback."""
+    from autograder.batch_inputs import BatchError
+    from autograder.batch_resume import ResumeError
+    from autograder.course import CourseError
+    from autograder.errors import AutogradeError
+    from autograder.notebooks import BuildError
+    from autograder.regions import RegionError
+    from autograder.runner import GraderFault
+    from autograder.sandbox.forkserver import ZygoteError
+    from autograder.sandbox.reach import SandboxUnreachable
+    from autograder.spec import SpecError
+    from autograder.submission import SubmissionError
+    from autograder.wire import WireError
+
+    for error in (
+        BatchError,
+        ResumeError,
+        CourseError,
+        BuildError,
+        RegionError,
+        GraderFault,
+        ZygoteError,
+        SandboxUnreachable,
+        SpecError,
+        SubmissionError,
+        WireError,
+    ):
+        assert issubclass(error, AutogradeError), error

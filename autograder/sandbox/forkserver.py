@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..cpu_settings import grading_threads
+from ..errors import AutogradeError
 from .confine import PR_SET_PDEATHSIG, engine_command, prctl, sandbox_env, scrub_initial_environment
 
 __all__ = [
@@ -98,7 +99,7 @@ class ForkedServer:
                 pass
 
 
-class ZygoteError(RuntimeError):
+class ZygoteError(AutogradeError, RuntimeError):
     """The fork server is gone or answered nonsense; spawn children directly instead."""
 
 

@@ -28,6 +28,8 @@ import stat
 import sys
 from pathlib import Path
 
+from ..errors import AutogradeError
+
 __all__ = [
     "SCRATCH",
     "SandboxUnreachable",
@@ -48,7 +50,7 @@ _CLONE_NEWNS = 0x00020000
 _LIBC = ctypes.CDLL(None, use_errno=True)
 
 
-class SandboxUnreachable(RuntimeError):
+class SandboxUnreachable(AutogradeError, RuntimeError):
     """The sandbox's uid cannot reach the interpreter or the engine, and nothing here can
     make it: the message says what to do."""
 
