@@ -41,6 +41,7 @@ __all__ = [
     "Grade",
     "Probe",
     "StudentBackend",
+    "figure_differs",
     "passed_fraction",
     "probe",
 ]
@@ -339,6 +340,18 @@ class Grade:
             return None, expected
         return outcome.value, expected
 
+    def compare_figure(
+        self, probe_: Probe, *args: Any, case: str, rtol: float = 0.0, atol: float = 0.0
+    ) -> bool:
+        """One case: a figure's data (``probe_helpers.figure_data``, returned by
+        ``probe_``) against the reference's, on what the notebooks name
+        (:func:`figure_differs`): extra lines, markers and any styling are fine."""
+        got, ref = self.run_and_reference(probe_, *args, case=case)
+        if got is None:
+            return False
+        differs = figure_differs(ref, got, {"rtol": rtol, "atol": atol})
+        return self.check(differs is None, case=case, message=f"wrong figure: {differs}")
+
     def reference(self, probe_: Probe, *args: Any) -> Any:
         """The reference's value (computed here, never sent to the sandbox)."""
         return self._reference(probe_, args)
@@ -403,3 +416,48 @@ def failure_message(question: str, outcome: StudentOutcome) -> str:
     if kind == "timeout":
         return f"timed out: {msg}"
     return msg or student_text(kind)
+
+
+def figure_differs(expected: Any, actual: Any, tol: dict) -> str | None:
+    """How a figure's data (``probe_helpers.figure_data``) differ from the reference's, in
+    words (None: they agree), on what the docstrings name: the number of axes, each axes'
+    scales and whether its axis labels are set, and each of its labelled lines, found by
+    its label, with its x and y. Extra lines (markers, reference lines) are fine, and so is
+    any styling. Decided here, on the trusted side."""
+    if not isinstance(actual, dict) or not isinstance(actual.get("axes"), list):
+        error = actual.get("error") if isinstance(actual, dict) else None
+        return escape_markdown(str(error)) if error else "no figure data came back"
+    n = expected["n_axes"]
+    if actual.get("n_axes") != n or len(actual["axes"]) != n:
+        return f"expected {n} axes, got {escape_markdown(repr(actual.get('n_axes')))}"
+    for i, (want, got) in enumerate(zip(expected["axes"], actual["axes"])):
+        where = f"axes {i}" if n > 1 else "the axes"
+        got = got if isinstance(got, dict) else {}
+        for key in ("xscale", "yscale", "has_xlabel", "has_ylabel"):
+            if got.get(key) != want[key]:
+                return (
+                    f"{where}: {key} should be {want[key]!r}, got "
+                    f"{escape_markdown(repr(got.get(key)))}"
+                )
+        lines = [ln for ln in got.get("lines") or [] if isinstance(ln, dict)]
+        for line in want["lines"]:
+            same = [ln for ln in lines if ln.get("label") == line["label"]]
+            if not same:
+                labels = escape_markdown(repr([ln.get("label") for ln in lines]))
+                return f"{where}: no line labelled {line['label']!r} (its lines: {labels})"
+            mismatches = []
+            for candidate in same:
+                try:
+                    mismatch = compare(
+                        {"x": line["x"], "y": line["y"]},
+                        {"x": candidate.get("x"), "y": candidate.get("y")},
+                        Tolerance(**tol),
+                    )
+                except Exception as exc:  # whatever the student sent, it does not match
+                    mismatch = f"unreadable ({type(exc).__name__})"
+                if mismatch is None:
+                    break
+                mismatches.append(mismatch)
+            else:
+                return f"{where}, line {line['label']!r}: {escape_markdown(str(mismatches[0]))}"
+    return None

@@ -128,7 +128,7 @@ def test_q6_polynomial_figure(grade):
             "autograd": 3 * xs**2 - 3 - 1e-3 * torch.randn(7, generator=gen, dtype=F64),
         }
         # distinct curves, so a line drawn from the wrong key is caught
-        _compare_figure(grade, polynomial_figure, xs, curves, case="given curves at 7 points", **T1)
+        grade.compare_figure(polynomial_figure, xs, curves, case="given curves at 7 points", **T1)
 
 
 def test_q6_gradcheck_errors(grade):
@@ -158,59 +158,4 @@ def test_q6_gradcheck_figure(grade):
         hs = [10.0**-k for k in range(1, 9)]
         errs = torch.tensor([h**2 + 1e-16 / h for h in hs], dtype=F64)
         errs = errs * (1 + 0.1 * torch.rand(8, generator=gen, dtype=F64))
-        _compare_figure(
-            grade, gradcheck_figure, hs, errs, case="a given V-shaped error curve", **T1
-        )
-
-
-def _compare_figure(grade, probe_, *args, case, rtol=0.0, atol=0.0):
-    """One case: the figure's data against the reference's (see ``_figure_differs``)."""
-    got, ref = grade.run_and_reference(probe_, *args, case=case)
-    if got is not None:
-        differs = _figure_differs(ref, got, {"rtol": rtol, "atol": atol})
-        grade.check(differs is None, case=case, message=f"wrong figure: {differs}")
-
-
-def _figure_differs(expected, actual, tol):
-    """How a figure's data (``probe_helpers.figure_data``) differ from the reference's, in
-    words (None: they agree), on what the docstrings name: the number of axes, each axes'
-    scales and whether its axis labels are set, and each of its labelled lines, found by
-    its label, with its x and y. Extra lines (markers, reference lines) are fine, and so is
-    any styling. Decided here, on the trusted side."""
-    if not isinstance(actual, dict) or not isinstance(actual.get("axes"), list):
-        error = actual.get("error") if isinstance(actual, dict) else None
-        return escape_markdown(str(error)) if error else "no figure data came back"
-    n = expected["n_axes"]
-    if actual.get("n_axes") != n or len(actual["axes"]) != n:
-        return f"expected {n} axes, got {escape_markdown(repr(actual.get('n_axes')))}"
-    for i, (want, got) in enumerate(zip(expected["axes"], actual["axes"])):
-        where = f"axes {i}" if n > 1 else "the axes"
-        got = got if isinstance(got, dict) else {}
-        for key in ("xscale", "yscale", "has_xlabel", "has_ylabel"):
-            if got.get(key) != want[key]:
-                return (
-                    f"{where}: {key} should be {want[key]!r}, got "
-                    f"{escape_markdown(repr(got.get(key)))}"
-                )
-        lines = [ln for ln in got.get("lines") or [] if isinstance(ln, dict)]
-        for line in want["lines"]:
-            same = [ln for ln in lines if ln.get("label") == line["label"]]
-            if not same:
-                labels = escape_markdown(repr([ln.get("label") for ln in lines]))
-                return f"{where}: no line labelled {line['label']!r} (its lines: {labels})"
-            mismatches = []
-            for candidate in same:
-                try:
-                    mismatch = compare(
-                        {"x": line["x"], "y": line["y"]},
-                        {"x": candidate.get("x"), "y": candidate.get("y")},
-                        Tolerance(**tol),
-                    )
-                except Exception as exc:  # whatever the student sent, it does not match
-                    mismatch = f"unreadable ({type(exc).__name__})"
-                if mismatch is None:
-                    break
-                mismatches.append(mismatch)
-            else:
-                return f"{where}, line {line['label']!r}: {escape_markdown(str(mismatches[0]))}"
-    return None
+        grade.compare_figure(gradcheck_figure, hs, errs, case="a given V-shaped error curve", **T1)
