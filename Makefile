@@ -43,19 +43,19 @@ format: $(STAMP)
 	$(PY) -m ruff check --fix autograder solutions tests assignments student_template
 
 bench: $(STAMP)
-	$(PY) -m autograder.bench
+	$(PY) -m autograder.tools.bench
 
 # Every solution notebook, student template and tests/submissions/ notebook, graded under
 # emulated CPUs (MKL and ATen kernels, thread counts): the same, expected score under all.
 # MATRIX=full (16 settings, about 10 minutes on 2 cores) or ci (4 settings).
 MATRIX      ?= full
 matrix: $(STAMP)
-	$(PY) -m autograder.matrix --settings $(MATRIX)
+	$(PY) -m autograder.tools.matrix --settings $(MATRIX)
 
 # Mutation score of every hidden suite, per question (docs/mutants.md): a report like
 # bench, not part of `make test`. ONLY=hw03 (or "hw03 --limit 40 --jobs 2") narrows it.
 mutants: $(STAMP)
-	$(PY) -m autograder.mutants $(ONLY)
+	$(PY) -m autograder.tools.mutants $(ONLY)
 
 clean:
 	rm -rf $(OUT) build *.egg-info .pytest_cache

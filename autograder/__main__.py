@@ -1,5 +1,5 @@
 """``python -m autograder`` is the ``autograde`` command."""
 
-from autograder.cli import console_main
+from .cli import console_main
 
 console_main()

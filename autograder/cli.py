@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from .course import CourseError, find_course
-from .errors import AutogradeError
+from .runtime.errors import AutogradeError
 
 __all__ = ["main"]
 
@@ -37,10 +37,10 @@ def _build_one(
     course_root: str, name: str, out: str, verify: bool, execute: bool
 ) -> tuple[bool, list[str]]:
     """Build (and verify) one assignment; returns (ok, lines to print). Runs in a worker."""
-    from .build import build_assignment
+    from .build.bundle import build_assignment
+    from .build.verify import verify_build
     from .course import Course
-    from .notebooks import BuildError
-    from .verify import verify_build
+    from .notebook.notebooks import BuildError
 
     course = Course(Path(course_root))
     a = course.assignment(name)
@@ -113,7 +113,7 @@ def _fork_server():
 def _launch_early(course, assignment, path: Path, zygote):
     """Start the sandbox child before this process loads the reference, so the two
     overlap. None if the file is unreadable: grade_file says why."""
-    from .submission import SubmissionError, read_submission
+    from .grading.submission import SubmissionError, read_submission
 
     try:
         cells = read_submission(path).cells
@@ -127,7 +127,7 @@ def _launch_early(course, assignment, path: Path, zygote):
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .batch_inputs import describe_unreadable
+    from .grading.batch_inputs import describe_unreadable
 
     course = find_course(args.course)
     problem = describe_unreadable(Path(args.notebook))
@@ -138,12 +138,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     zygote = _fork_server()  # first: nothing secret has been read yet
     try:
         a = course.assignment(args.assignment)
-        from .runner import read_secrets_first
+        from .grading.runner import read_secrets_first
 
         read_secrets_first(course, a)
         sandbox = _launch_early(course, a, Path(args.notebook), zygote)
-        from .pipeline import grade_file
-        from .results import feedback_markdown
+        from .grading.pipeline import grade_file
+        from .grading.results import feedback_markdown
 
         with contextlib.redirect_stdout(sys.stderr):
             graded = grade_file(course, a, Path(args.notebook), sandbox=sandbox)
@@ -174,7 +174,7 @@ def _resume_command() -> str:
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
-    from .batch import BatchError, BatchInterrupted, grade_class
+    from .grading.batch import BatchError, BatchInterrupted, grade_class
 
     course = find_course(args.course)
     a = course.assignment(args.assignment)
@@ -238,8 +238,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
 
 def _cmd_export_otter(args: argparse.Namespace) -> int:
-    from .notebooks import BuildError
-    from .otter import export_otter
+    from .build.otter import export_otter
+    from .notebook.notebooks import BuildError
 
     course = find_course(args.course)
     a = course.assignment(args.assignment)
@@ -253,7 +253,7 @@ def _cmd_export_otter(args: argparse.Namespace) -> int:
 
 
 def _cmd_gradescope(args: argparse.Namespace) -> int:
-    from .gradescope import run_gradescope
+    from .grading.gradescope import run_gradescope
 
     root = Path(args.root)
     course = find_course(args.course or root / "source")

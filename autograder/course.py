@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import AutogradeError
+from .runtime.errors import AutogradeError
 from .spec import Assignment, load_assignment
 
 __all__ = ["Course", "CourseError", "find_course"]

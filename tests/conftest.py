@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from autograder.course import Course
-from autograder.runner import GradeReport, grade_cells
-from autograder.submission import read_submission
+from autograder.grading.runner import GradeReport, grade_cells
+from autograder.grading.submission import read_submission
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -15,17 +15,17 @@ import types
 
 import pytest
 
-from autograder.build import build_assignment
+from autograder.build.bundle import build_assignment
+from autograder.build.verify import verify_build
 from autograder.course import Course
-from autograder.regions import student_view
-from autograder.runner import (
+from autograder.grading.runner import (
     ReferenceBackend,
     collect_tests,
     load_reference,
     reference_case_count,
     run_tests,
 )
-from autograder.verify import verify_build
+from autograder.notebook.regions import student_view
 
 from .conftest import REPO
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import BatchError, grade_class
+from autograder.grading.batch import BatchError, grade_class
 
 CASES = Path(__file__).parent / "adversarial" / "cases"
 CLASS = {
@@ -216,7 +216,7 @@ def test_a_students_code_cannot_read_classmates_or_results(demo_course):
 def test_a_folder_the_sandbox_needs_is_not_hidden_and_that_is_said():
     import tempfile
 
-    from autograder.batch import private_folders
+    from autograder.grading.batch import private_folders
 
     warnings: list[str] = []
     mine = Path(tempfile.gettempdir()) / "some-class-folder"
@@ -226,7 +226,7 @@ def test_a_folder_the_sandbox_needs_is_not_hidden_and_that_is_said():
 
 
 def test_a_retry_after_an_outside_kill_is_flagged_in_the_status():
-    from autograder.batch import _status
+    from autograder.grading.batch import _status
 
     results = {"tests": [], "extra_data": {"grader_fault": False, "retried_after_kill": 1}}
     assert _status(results) == "graded; sandbox killed from outside, call retried 1x"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-import autograder.batch as batch
-from autograder.batch import BatchError
+import autograder.grading.batch as batch
 from autograder.cli import main
+from autograder.grading.batch import BatchError
 from tests.test_batch import _rows
 from tests.test_batch_resume import course_copy, small_class
 
@@ -51,7 +51,7 @@ def faulty_grade_one(course_root, assignment_id, path, problem, hide):
     """What a worker runs per student, with faults injected: bob's worker raises, and
     carol's grading ends in a grader fault (as when the sandbox machinery fails)."""
     from autograder.course import Course
-    from autograder.results import error_results
+    from autograder.grading.results import error_results
 
     student = Path(path).stem if path else ""
     if student == "bob":

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import BatchError, collect_students, grade_class
-from autograder.batch_inputs import MAX_ID_BYTES, safe_id, unpack_zip
 from autograder.cli import main
+from autograder.grading.batch import BatchError, collect_students, grade_class
+from autograder.grading.batch_inputs import MAX_ID_BYTES, safe_id, unpack_zip
 from tests.test_batch import CASES
 
 GOOD = CASES / "cheat_reseed_rngs.py"  # full marks
@@ -155,7 +155,7 @@ def test_every_entry_of_a_class_folder_is_a_row(tmp_path):
 
 
 def test_an_unreadable_folder_is_said_to_be_unreadable(tmp_path, monkeypatch):
-    import autograder.batch_inputs as inputs
+    import autograder.grading.batch_inputs as inputs
 
     folder = tmp_path / "class"
     (folder / "bob").mkdir(parents=True)
@@ -268,7 +268,7 @@ def test_broken_zips_and_bombs_are_one_line(tmp_path, kind, message):
 
 
 def test_a_zip_over_the_total_cap_is_refused(tmp_path, monkeypatch):
-    import autograder.batch_inputs as inputs
+    import autograder.grading.batch_inputs as inputs
 
     monkeypatch.setattr(inputs, "MAX_UNZIPPED_BYTES", 1000)
     target = tmp_path / "big.zip"
@@ -280,7 +280,7 @@ def test_a_zip_over_the_total_cap_is_refused(tmp_path, monkeypatch):
 
 
 def test_a_zip_with_too_many_members_is_refused(tmp_path, monkeypatch):
-    import autograder.batch_inputs as inputs
+    import autograder.grading.batch_inputs as inputs
 
     monkeypatch.setattr(inputs, "MAX_MEMBERS", 2)
     target = tmp_path / "many.zip"
@@ -292,7 +292,7 @@ def test_a_zip_with_too_many_members_is_refused(tmp_path, monkeypatch):
 
 
 def test_an_oversized_metadata_file_is_refused(tmp_path, monkeypatch):
-    import autograder.batch_inputs as inputs
+    import autograder.grading.batch_inputs as inputs
 
     export = _export(tmp_path / "export", {"1": GOOD})
     monkeypatch.setattr(inputs, "MAX_METADATA_BYTES", 10)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import BatchError, grade_class
-from autograder.batch_resume import OutputLock
 from autograder.course import Course
+from autograder.grading.batch import BatchError, grade_class
+from autograder.grading.batch_resume import OutputLock
 from tests.test_batch import CASES, _rows
 
 # Three students with different scores (see tests/test_batch.py's CLASS).
@@ -118,7 +118,7 @@ def test_a_second_batch_on_one_out_folder_is_refused(demo_course, tmp_path):
 
 
 def test_the_grader_hash_follows_the_tests_not_their_caches(demo_course, tmp_path):
-    from autograder.batch_resume import grader_fingerprint
+    from autograder.grading.batch_resume import grader_fingerprint
 
     course = course_copy(demo_course, tmp_path)
     a = course.assignment("hw99")

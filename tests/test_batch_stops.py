@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import grade_class
+from autograder.grading.batch import grade_class
 from tests.test_batch import CASES, _comparable
 from tests.test_batch_resume import small_class
 
@@ -191,7 +191,7 @@ def test_a_dead_fork_server_is_replaced_and_the_grades_are_unchanged(demo_course
 
 
 def test_sigterm_before_grading_starts_is_a_message_too(demo_course, tmp_path, monkeypatch, capsys):
-    import autograder.batch as batch
+    import autograder.grading.batch as batch
     from autograder.cli import main
 
     real_collect = batch.collect_students

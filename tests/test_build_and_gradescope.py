@@ -12,10 +12,10 @@ import jsonschema
 import nbformat
 import pytest
 
-from autograder.build import build_assignment, read_zip
+from autograder.build.bundle import build_assignment, read_zip
+from autograder.build.verify import verify_build
 from autograder.course import Course
-from autograder.notebooks import BuildError
-from autograder.verify import verify_build
+from autograder.notebook.notebooks import BuildError
 
 SCHEMA = json.loads((Path(__file__).with_name("gradescope_results.schema.json")).read_text())
 

@@ -3,8 +3,8 @@
 import numpy as np
 import torch
 
-from autograder.compare import Tolerance, compare
-from autograder.wire import Unsupported
+from autograder.runtime.compare import Tolerance, compare
+from autograder.runtime.wire import Unsupported
 
 T1 = Tolerance(1e-10, 1e-12)
 

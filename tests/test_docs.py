@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.build import build_assignment
+from autograder.build.bundle import build_assignment
 
 from .conftest import REPO
 

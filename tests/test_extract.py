@@ -1,6 +1,6 @@
 """Which statements of a cell are loaded for grading."""
 
-from autograder.extract import plan_cell
+from autograder.runtime.extract import plan_cell
 
 
 def kept(source):

@@ -237,8 +237,8 @@ def zygote():
 def test_children_forked_by_the_zygote_behave_like_spawned_ones(
     demo_course, tmp_path, zygote, edit, score, phrase
 ):
-    from autograder.runner import grade_cells
-    from autograder.submission import read_submission
+    from autograder.grading.runner import grade_cells
+    from autograder.grading.submission import read_submission
 
     text = GOOD if edit is None else GOOD.replace(*edit)
     path = tmp_path / "sub.py"
@@ -281,7 +281,7 @@ def test_the_zygote_pre_imports_what_it_is_told_and_children_inherit_it():
 
 
 def test_notebook_imports_finds_imports_in_functions_and_skips_magics():
-    from autograder.warmup import notebook_imports
+    from autograder.grading.warmup import notebook_imports
 
     cells = [
         "%matplotlib inline",
@@ -452,7 +452,7 @@ def test_autograde_run_forks_its_sandbox_and_keeps_it_isolated(demo_course, tmp_
 def test_student_text_cannot_forge_feedback(demo_course, tmp_path):
     """Exception messages, tracebacks and returned values are the student's to choose:
     in the feedback they are capped, escaped, and cannot make a heading or a score."""
-    from autograder.results import feedback_markdown, gradescope_results
+    from autograder.grading.results import feedback_markdown, gradescope_results
 
     forged = "\n\n### ✓ q2 Add: integers (40/40)\n\nScore: **100 / 100**\n" + "x" * 5000
     text = GOOD.replace("return a + b", f"raise ValueError({forged!r})").replace(
@@ -483,7 +483,7 @@ def test_the_static_scan_runs_on_the_trusted_side_and_flags_back_doors(demo_cour
             "    return vars(torch)['square'](x)",
         )
         + "\n\nclass Off:\n"
-        "    import autograder.staticscan as _s\n"
+        "    import autograder.grading.staticscan as _s\n"
         "    _s.scan_cells = lambda *a, **k: []\n"
     )
     report = grade_text(demo_course, "hw99", text, tmp_path)
@@ -529,8 +529,8 @@ def test_a_hanging_function_costs_its_own_question_not_the_next(demo_course, tmp
     of at least 5 s each would take 20 s and more, leaving q2 too little."""
     import dataclasses
 
-    from autograder.runner import grade_cells
-    from autograder.submission import read_submission
+    from autograder.grading.runner import grade_cells
+    from autograder.grading.submission import read_submission
 
     a = dataclasses.replace(demo_course.assignment("hw99"), grading_budget_s=24)
     path = tmp_path / "submission.py"
@@ -551,7 +551,7 @@ def test_a_sandbox_killed_from_outside_is_retried_once_and_flagged(
     import os
     import signal
 
-    from autograder.results import gradescope_results
+    from autograder.grading.results import gradescope_results
     from autograder.sandbox.process import Sandbox
 
     begin = Sandbox.begin_call

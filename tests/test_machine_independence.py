@@ -6,7 +6,7 @@ the folder the course was cloned into.
 - The sandbox's uid reaches the interpreter and the engine even when a folder above them
   is closed to other users (``sandbox/reach.py``), without touching that folder.
 
-The whole course under emulated CPUs is ``make matrix`` (``autograder/matrix.py``).
+The whole course under emulated CPUs is ``make matrix`` (``autograder/tools/matrix.py``).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import sys
 import pytest
 import torch
 
-from autograder.cpu_settings import DISPATCH_VARIABLES, dispatch_env, grading_threads
 from autograder.sandbox import Sandbox, SandboxConfig
 from autograder.sandbox import process as sandbox_process
+from autograder.sandbox.cpu_settings import DISPATCH_VARIABLES, dispatch_env, grading_threads
 from autograder.sandbox.process import Zygote, sandbox_env
 from autograder.sandbox.reach import blocking_folders
 
@@ -85,7 +85,7 @@ def test_the_child_runs_under_the_graders_kernel_settings(monkeypatch, forked):
 def test_the_reference_runs_with_the_childs_thread_count(monkeypatch, tmp_path):
     """The trusted side computes with grading_threads() threads while it grades, and puts
     its own setting back afterwards."""
-    from autograder.runner import HiddenTest, ReferenceBackend, run_tests
+    from autograder.grading.runner import HiddenTest, ReferenceBackend, run_tests
     from autograder.spec import Assignment, Question
     from autograder.testing import probe
 

@@ -1,4 +1,4 @@
-"""``autograder.mutants``: the operators on a tiny source, and grading on a tiny course.
+"""``autograder.tools.mutants``: the operators on a tiny source, and grading on a tiny course.
 
 The course (built in a temporary folder) has two assignments that share one reference and
 differ in one planted test: ``hw98_weak`` checks ``half`` at 0 only, so ``x * 2`` for
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from autograder.course import Course
-from autograder.mutants import (
+from autograder.tools.mutants import (
     _Context,
     _grade_all,
     equivalent_mutants,
@@ -26,7 +26,7 @@ from autograder.mutants import (
     sample,
     score_table,
 )
-from autograder.mutants_ops import Mutant, generate_mutants
+from autograder.tools.mutants_ops import Mutant, generate_mutants
 
 TINY = '''\
 """A module with two regions."""
@@ -336,7 +336,7 @@ def test_weak_test_lets_a_mutant_survive_and_strong_one_kills_it(tiny_course, tm
 
 
 def test_a_mutant_that_does_not_import_is_killed(tiny_course):
-    from autograder.runner import collect_tests, load_reference
+    from autograder.grading.runner import collect_tests, load_reference
 
     a = tiny_course.assignment("hw97_strong")
     source = tiny_course.reference_path(a.id).read_text()

@@ -14,9 +14,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.build import find_leaks
-from autograder.notebooks import BuildError
-from autograder.otter import _refuse_unfenced_regions, export_otter
+from autograder.build.bundle import find_leaks
+from autograder.build.otter import _refuse_unfenced_regions, export_otter
+from autograder.notebook.notebooks import BuildError
 
 OTTER = shutil.which("otter") or (
     str(Path(__import__("sys").executable).with_name("otter"))

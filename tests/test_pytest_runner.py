@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from autograder.course import Course
-from autograder.pytest_plugin import GradingSession, _session_of
-from autograder.runner import (
+from autograder.grading.pytest_plugin import GradingSession, _session_of
+from autograder.grading.runner import (
     GraderFault,
     ReferenceBackend,
     collect_tests,
@@ -103,7 +103,7 @@ def _run_pytest(args: list[str]) -> tuple[int, GradingSession | None]:
             Spy.session = _session_of(session.config)
 
     code = pytest.main(
-        [*args, "-p", "autograder.pytest_plugin", "-p", "no:cacheprovider", "-q"],
+        [*args, "-p", "autograder.grading.pytest_plugin", "-p", "no:cacheprovider", "-q"],
         plugins=[Spy()],
     )
     return int(code), Spy.session
@@ -240,7 +240,7 @@ def test_a_test_that_stops_early_keeps_the_references_count_through_pytest(idiom
 
 def test_grading_a_notebook_goes_through_pytest(idioms_course, tmp_path):
     """grade_cells (autograde run/gradescope/grade) grades the idioms in the sandbox."""
-    from autograder.submission import read_submission
+    from autograder.grading.submission import read_submission
 
     path = tmp_path / "sub.py"
     path.write_text(GOOD.replace("return x * x", "return x * x if x.numel() < 3 else -x"))
@@ -283,7 +283,7 @@ def test_a_crash_inside_pytest_is_a_grader_fault(tmp_path):
 
 
 def test_a_collection_error_is_a_grader_fault_in_the_report(tmp_path):
-    from autograder.submission import read_submission
+    from autograder.grading.submission import read_submission
 
     course = _course_with(tmp_path, "hw95_broken", {"test_q2_broken.py": "import no_such_mod\n"})
     path = tmp_path / "sub.py"

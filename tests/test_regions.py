@@ -2,8 +2,8 @@
 
 import pytest
 
-from autograder.build import find_leaks
-from autograder.regions import (
+from autograder.build.bundle import find_leaks
+from autograder.notebook.regions import (
     RegionError,
     definition_source,
     distinctive_lines,

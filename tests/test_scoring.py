@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.runner import HiddenTest, ReferenceBackend, run_tests
+from autograder.grading.runner import HiddenTest, ReferenceBackend, run_tests
 from autograder.spec import Assignment, Question
 from autograder.testing import Grade, probe
 
@@ -94,8 +94,8 @@ def test_hidden_inputs_depend_on_the_submission():
 def test_an_undecodable_reply_is_a_failed_case_not_a_grader_error():
     import os
 
+    from autograder.runtime.wire import HEADER, WireError
     from autograder.sandbox.channel import read_message
-    from autograder.wire import HEADER, WireError
 
     doc = b"[" + b"9" * 5000 + b"]"  # a 5000-digit integer: json.loads raises ValueError
     r, w = os.pipe()

@@ -1,5 +1,8 @@
 """assignment.toml is validated against a schema, with one line naming the file and the
-key; a mistyped --course is an error; --jobs is validated and capped (issue 17)."""
+key; a mistyped --course is an error; --jobs is validated and capped (issue 17).
+
+Named forbidden sets, "did you mean" at every level, and one table of defaults that the
+docs show verbatim (issue 14)."""
 
 from __future__ import annotations
 
@@ -10,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import effective_jobs
 from autograder.cli import main
 from autograder.course import Course
-from autograder.spec import SpecError, load_assignment
+from autograder.grading.batch import effective_jobs
+from autograder.spec import SpecError, load_assignment, schema_markdown
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "tests" / "fixtures" / "course" / "assignments" / "hw99_demo"
@@ -33,7 +36,11 @@ def _demo_with(tmp_path: Path, old: str, new: str) -> Path:
 def test_every_assignment_of_the_course_passes_the_schema():
     for folder in sorted((REPO / "assignments").iterdir()):
         if (folder / "assignment.toml").is_file():
-            assert load_assignment(folder).questions
+            a = load_assignment(folder)
+            assert a.questions
+            for q in a.questions:  # resolved: plain API names, each once
+                assert len(set(q.forbidden)) == len(q.forbidden), (a.id, q.id)
+                assert not any(f.startswith("@") for f in q.forbidden), (a.id, q.id)
 
 
 @pytest.mark.parametrize(
@@ -108,7 +115,7 @@ def test_jobs_must_be_a_whole_number_of_at_least_one(jobs):
 
 
 def test_jobs_are_capped_by_cpus_and_by_memory(monkeypatch):
-    import autograder.batch as batch
+    import autograder.grading.batch as batch
 
     a = Course(REPO / "tests" / "fixtures" / "course").assignment("hw99")
     per_job = batch.WORKER_MIB + a.memory_mb // 2
@@ -138,7 +145,7 @@ def test_a_reader_that_leaves_early_is_no_traceback(monkeypatch, capsys):
 
 
 def test_available_memory_is_the_machines_or_a_containers_limit(tmp_path):
-    from autograder.batch import _available_mib
+    from autograder.grading.batch import _available_mib
 
     meminfo = tmp_path / "meminfo"
     meminfo.write_text("MemTotal: 16777216 kB\nMemAvailable: 8388608 kB\n")
@@ -163,18 +170,18 @@ def test_a_mistyped_autograde_course_is_an_error_not_the_checkouts_course(tmp_pa
 
 def test_every_error_the_engine_raises_on_purpose_shares_one_base():
     """The command line turns any of them into one line (exit 2), never a traceback."""
-    from autograder.batch_inputs import BatchError
-    from autograder.batch_resume import ResumeError
     from autograder.course import CourseError
-    from autograder.errors import AutogradeError
-    from autograder.notebooks import BuildError
-    from autograder.regions import RegionError
-    from autograder.runner import GraderFault
+    from autograder.grading.batch_inputs import BatchError
+    from autograder.grading.batch_resume import ResumeError
+    from autograder.grading.runner import GraderFault
+    from autograder.grading.submission import SubmissionError
+    from autograder.notebook.notebooks import BuildError
+    from autograder.notebook.regions import RegionError
+    from autograder.runtime.errors import AutogradeError
+    from autograder.runtime.wire import WireError
     from autograder.sandbox.forkserver import ZygoteError
     from autograder.sandbox.reach import SandboxUnreachable
     from autograder.spec import SpecError
-    from autograder.submission import SubmissionError
-    from autograder.wire import WireError
 
     for error in (
         BatchError,
@@ -190,3 +197,152 @@ def test_every_error_the_engine_raises_on_purpose_shares_one_base():
         WireError,
     ):
         assert issubclass(error, AutogradeError), error
+
+
+# --------------------------------------------------------------- named forbidden sets
+
+MINIMAL = """\
+id = "hw99_demo"
+title = "Sets"
+
+[forbidden_sets]
+grads = ["torch.autograd.grad", "torch.Tensor.backward"]
+optims = ["torch.optim.*"]
+
+[[questions]]
+id = "q1"
+points = 50
+forbidden = ["torch.square", "@grads", "torch.autograd.grad", "@optims"]
+
+[[questions]]
+id = "q2"
+points = 50
+forbidden = ["@grads"]
+"""
+
+
+def _load_text(tmp_path: Path, text: str):
+    """``text`` loaded as hw99_demo's assignment.toml (no other file is needed)."""
+    folder = tmp_path / "hw99_demo"
+    folder.mkdir(exist_ok=True)
+    (folder / "assignment.toml").write_text(text, encoding="utf-8")
+    return load_assignment(folder)
+
+
+def test_named_sets_are_expanded_in_place_each_name_once(tmp_path):
+    a = _load_text(tmp_path, MINIMAL)
+    assert a.question("q1").forbidden == (
+        "torch.square",
+        "torch.autograd.grad",
+        "torch.Tensor.backward",
+        "torch.optim.*",
+    )
+    assert a.question("q2").forbidden == ("torch.autograd.grad", "torch.Tensor.backward")
+    assert not any(f.startswith("@") for f in a.forbidden_apis)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        # an unknown set, with the nearest defined one
+        (
+            'forbidden = ["@grads"]',
+            'forbidden = ["@grad"]',
+            r"forbidden in question 'q2' names the set '@grad', which \[forbidden_sets\] "
+            r"does not define \(did you mean '@grads'\?\); defined sets: grads, optims",
+        ),
+        ('"@optims"]', '"@nothing_like_it"]', r"'@nothing_like_it'.*does not define; defined"),
+        # unknown keys at the top level and in a question, with the nearest known key
+        ("[forbidden_sets]", "[forbiden_sets]", r"unknown key 'forbiden_sets' \(did you mean "),
+        ('id = "q2"', 'id = "q2"\npoint = 5', r"'point' in question 'q2' \(did you mean 'points'"),
+        # sets hold API names only, are non-empty and are used
+        ('optims = ["torch.optim.*"]', 'optims = ["@grads"]', r"forbidden_sets.optims holds "),
+        ('optims = ["torch.optim.*"]', "optims = []", r"forbidden_sets.optims is empty"),
+        ('optims = ["torch.optim.*"]', 'optims = "torch.optim.*"', r"optims must be a list of"),
+        ('optims = ["torch.optim.*"]', 'optims = ["torch optim"]', r"not a dotted Python name"),
+        ('"torch.autograd.grad", "@optims"]', '"torch.optim.*"]', r"optims is used by no question"),
+        ("[forbidden_sets]", "forbidden_sets = 3", r"forbidden_sets must be a table"),
+        # required keys
+        ('title = "Sets"\n', "", r"the file has no title"),
+    ],
+)
+def test_a_wrong_set_or_key_is_one_line_with_a_suggestion(tmp_path, old, new, message):
+    assert old in MINIMAL
+    with pytest.raises(SpecError, match=message) as caught:
+        _load_text(tmp_path, MINIMAL.replace(old, new, 1))
+    text = str(caught.value)
+    assert text.startswith(str(tmp_path / "hw99_demo" / "assignment.toml")) and "\n" not in text
+
+
+def test_shared_lists_of_the_course_are_written_once_and_resolve_as_before():
+    """hw04 and hw09 used to copy one list into every question; the named sets resolve
+    to the same lists, in the same order (checked in full, by hand, when they came in)."""
+    hw04 = load_assignment(REPO / "assignments" / "hw04_autograd")
+    autodiff = hw04.question("q1").forbidden
+    assert len(autodiff) == 14 and autodiff[:2] == (
+        "torch.autograd.grad",
+        "torch.autograd.forward_ad.*",
+    )
+    assert all(hw04.question(q).forbidden == autodiff for q in ("q2", "q3", "q4", "q5"))
+    assert hw04.question("q6").forbidden == ()
+
+    hw09 = load_assignment(REPO / "assignments" / "hw09_adamw")
+    family = hw09.question("q1").forbidden
+    assert len(family) == 20 and family[7] == "torch.optim._functional.*"
+    assert all(hw09.question(q).forbidden == family for q in ("q2", "q3", "q4", "q6"))
+    # q5's baselines are SGD: no torch.optim._functional.* (it would trap SGD's own
+    # functional form), the Adam family's functional forms one by one instead
+    without = tuple(f for f in family if f != "torch.optim._functional.*")
+    extra = ("torch.optim.nadam.nadam", "torch.optim.radam.radam", "torch.optim.adamax.adamax")
+    assert hw09.question("q5").forbidden == without + extra
+
+
+# ------------------------------------------------------------ defaults in one place
+
+
+def _docs_schema_table() -> str:
+    text = (REPO / "docs" / "authoring.md").read_text(encoding="utf-8")
+    begin = text.index("<!-- BEGIN schema")
+    begin = text.index("\n", begin) + 1
+    return text[begin : text.index("<!-- END schema -->")]
+
+
+def test_the_docs_table_is_the_schema():
+    assert _docs_schema_table() == schema_markdown(), (
+        "docs/authoring.md's schema table is stale: replace it with the output of "
+        ".venv/bin/python -c 'from autograder.spec import schema_markdown as s; print(s())'"
+    )
+
+
+def test_every_default_comes_from_the_schema(tmp_path):
+    """A file that gives only the required keys gets every default of the table; the
+    dataclasses and the bare sandbox agree with it."""
+    from dataclasses import MISSING
+    from dataclasses import fields as dataclass_fields
+
+    from autograder.sandbox import SandboxConfig
+    from autograder.spec import FIELDS, Assignment, Question, default_of
+
+    a = _load_text(
+        tmp_path, 'id = "hw99_demo"\ntitle = "T"\n\n[[questions]]\nid = "q1"\npoints = 1\n'
+    )
+    q = a.questions[0]
+    assert a.lecture == 99 and q.title == "q1"  # the derived defaults
+    for field in FIELDS:
+        try:
+            default = default_of(field.key, field.table)
+        except KeyError:  # required, derived or documentation only
+            continue
+        if field.table == "questions":
+            assert getattr(q, field.key) == default, field.key
+        elif field.key not in ("forbidden_sets", "questions"):
+            assert getattr(a, field.key) == default, field.key
+    for cls, table in ((Assignment, ""), (Question, "questions")):
+        for f in dataclass_fields(cls):
+            if f.default is not MISSING:  # a field with a default has the schema's
+                assert f.default == default_of(f.name, table), f.name
+    # the sandbox package may not import spec (it is a layer above); its defaults, used
+    # where no assignment is involved, must still be the schema's
+    bare = SandboxConfig()
+    assert bare.load_timeout_s == default_of("load_timeout_s")
+    assert bare.memory_mb == default_of("memory_mb")

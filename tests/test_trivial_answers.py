@@ -29,7 +29,7 @@ import pytest
 import torch
 
 from autograder.course import Course
-from autograder.runner import ReferenceBackend, collect_tests, load_reference, run_tests
+from autograder.grading.runner import ReferenceBackend, collect_tests, load_reference, run_tests
 
 from .conftest import REPO
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.wire import (
+from autograder.runtime.wire import (
     HEADER,
     Unsupported,
     WireError,
@@ -125,7 +125,7 @@ def test_decoded_tensor_owns_its_memory():
 
 
 def test_size_caps():
-    from autograder.wire import Limits
+    from autograder.runtime.wire import Limits
 
     small = Limits(max_blob_bytes=1024)
     with pytest.raises(WireError):

@@ -7,7 +7,7 @@ import select
 import time
 from typing import Any
 
-from ..wire import DEFAULT_LIMITS, HEADER, Limits, WireError, decode, encode, frame
+from ..runtime.wire import DEFAULT_LIMITS, HEADER, Limits, WireError, decode, encode, frame
 
 __all__ = [
     "ChannelClosed",

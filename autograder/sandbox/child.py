@@ -74,7 +74,7 @@ def _load(cells: list, names: dict) -> dict:
 
     import ast
 
-    from autograder.extract import plan_cell
+    from ..runtime.extract import plan_cell
 
     problems, skipped, loaded_cells = [], 0, 0
     flags = 0  # __future__ features seen so far apply to later cells, as in IPython
@@ -128,7 +128,7 @@ def _compile_probe(spec: dict, cache: dict):
         import numpy as np
         import torch
 
-        from autograder import probe_helpers
+        from ..runtime import probe_helpers
 
         scope = {
             "torch": torch,
@@ -150,9 +150,8 @@ def _call(req: dict, ns: Namespace, traps: tuple, cache: dict) -> bytes:
     student code ran: what the student's code does to the traps module later does not
     change which functions run here."""
     enter, leave, violations = traps
-    from autograder import probe_helpers
-    from autograder.wire import encode, frame
-
+    from ..runtime import probe_helpers
+    from ..runtime.wire import encode, frame
     from .traps import ForbiddenAPIError
 
     reply = {"id": req["id"]}

@@ -16,8 +16,8 @@ import signal
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..cpu_settings import dispatch_env
 from . import cgroup, seccomp
+from .cpu_settings import dispatch_env
 from .reach import bridge, enter_allowlisted_root, private_scratch
 
 __all__ = [

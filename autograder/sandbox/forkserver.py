@@ -16,9 +16,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ..cpu_settings import grading_threads
-from ..errors import AutogradeError
+from ..runtime.errors import AutogradeError
 from .confine import PR_SET_PDEATHSIG, engine_command, prctl, sandbox_env, scrub_initial_environment
+from .cpu_settings import grading_threads
 
 __all__ = [
     "Zygote",

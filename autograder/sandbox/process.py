@@ -24,11 +24,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..cpu_settings import grading_threads
-from ..wire import WireError
+from ..runtime.wire import WireError
 from . import cgroup
 from .channel import ChannelClosed, ChannelTimeout, read_message, readable, write_message
 from .confine import become_sandboxed, engine_command, sandbox_env, seal_from_same_uid
+from .cpu_settings import grading_threads
 from .forkserver import ForkedServer, Zygote, ZygoteChild, ZygoteError, ZygoteServer
 from .reach import SCRATCH, check_reachable, has_allowlisted_root, runtime_paths
 from .slots import acquire_identity, is_sandbox_uid, newest_pid, pids_of_uid

@@ -28,7 +28,7 @@ import stat
 import sys
 from pathlib import Path
 
-from ..errors import AutogradeError
+from ..runtime.errors import AutogradeError
 
 __all__ = [
     "SCRATCH",

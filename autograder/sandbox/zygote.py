@@ -161,8 +161,7 @@ def _import_runtime() -> None:
     import numpy  # noqa: F401
     import torch  # noqa: F401
 
-    from autograder import compare, extract, probe_helpers, staticscan, wire  # noqa: F401
-
+    from ..runtime import compare, extract, probe_helpers, wire  # noqa: F401
     from . import channel, child, traps  # noqa: F401
 
 

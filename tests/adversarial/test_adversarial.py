@@ -21,10 +21,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from autograder.build import build_assignment
-from autograder.pipeline import grade_file
-from autograder.regions import distinctive_lines
-from autograder.results import feedback_markdown
+from autograder.build.bundle import build_assignment
+from autograder.grading.pipeline import grade_file
+from autograder.grading.results import feedback_markdown
+from autograder.notebook.regions import distinctive_lines
 from autograder.sandbox.reach import mount_namespaces_work
 
 from ..conftest import REPO

@@ -20,7 +20,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.probe_helpers import figure_data
+from autograder.runtime.probe_helpers import figure_data
 from solutions import hw00_intro as ref
 
 # ----------------------------------------------------------------------------- q1

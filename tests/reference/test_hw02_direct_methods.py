@@ -18,7 +18,7 @@ matplotlib.use("Agg")
 import pytest
 import torch
 
-from autograder.probe_helpers import figure_data
+from autograder.runtime.probe_helpers import figure_data
 from solutions import hw02_direct_methods as ref
 
 

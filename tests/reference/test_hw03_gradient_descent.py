@@ -171,7 +171,7 @@ def test_iterations_grow_linearly_in_kappa():
 
 
 def test_figures_carry_their_data():
-    from autograder.probe_helpers import figure_data
+    from autograder.runtime.probe_helpers import figure_data
 
     p = torch.tensor([[1.0, 0.5], [-0.5, 0.4]], dtype=torch.float64)
     fig = ref.plot_zigzag({(2.0, 0.1): p, (2.0, 1.8): p, (50.0, 0.1): p, (50.0, 1.8): 2 * p})

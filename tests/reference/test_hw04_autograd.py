@@ -22,7 +22,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.runner import ReferenceBackend, collect_tests, run_tests
+from autograder.grading.runner import ReferenceBackend, collect_tests, run_tests
 from autograder.spec import load_assignment
 from solutions import hw04_autograd as ref
 
@@ -439,7 +439,7 @@ def test_polynomial_gradients_three_ways_agree_with_the_formula():
 
 
 def test_figures_draw_exactly_their_data():
-    from autograder.probe_helpers import figure_data
+    from autograder.runtime.probe_helpers import figure_data
 
     xs = torch.linspace(-2, 2, 5, dtype=F64)
     curves = {k: xs * i for i, k in enumerate(("f", "engine", "analytic", "autograd"))}

@@ -201,7 +201,7 @@ def test_bad_f_has_partials_but_no_derivative():
 
 
 def test_figures_carry_their_data():
-    from autograder.probe_helpers import figure_data
+    from autograder.runtime.probe_helpers import figure_data
 
     xs = torch.linspace(-2, 2, 5, dtype=F64)
     fig = ref.plot_tangent(lambda x: 5 * x**3 - 2 * x + 7, lambda x: 15 * x**2 - 2, 1.0, xs)

@@ -160,7 +160,7 @@ def test_decaying_step_is_the_running_mean():
 
 
 def test_figures_carry_their_data():
-    from autograder.probe_helpers import figure_data
+    from autograder.runtime.probe_helpers import figure_data
 
     c = torch.tensor([1.0, 0.5, 0.25, 0.2], dtype=F64)
     data = figure_data(ref.plot_noise_floor({0.1: c}, {0.1: c / 2}, decaying=c / 4))

@@ -3,7 +3,7 @@
 import fcntl
 import os
 
-from autograder import wire
+from autograder.runtime import wire
 
 
 def _reply_pipe():

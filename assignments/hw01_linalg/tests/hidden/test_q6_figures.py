@@ -2,8 +2,7 @@ import copy
 
 import torch
 
-from autograder import probe_helpers
-from autograder.testing import T1, figure_differs, probe
+from autograder.testing import T1, figure_differs, probe, probe_helpers
 
 
 @probe

@@ -1,7 +1,6 @@
 import torch
 
-from autograder.compare import Tolerance, compare
-from autograder.testing import T0, T1, T2, probe
+from autograder.testing import T0, T1, T2, Tolerance, compare, probe
 from autograder.untrusted_text import escape_markdown
 
 

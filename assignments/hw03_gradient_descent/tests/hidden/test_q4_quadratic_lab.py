@@ -3,8 +3,7 @@ import math
 
 import torch
 
-from autograder.compare import Tolerance, compare
-from autograder.testing import T1, T2, probe
+from autograder.testing import T1, T2, Tolerance, compare, probe
 from autograder.untrusted_text import escape_markdown
 
 

@@ -12,8 +12,7 @@ import math
 import random
 import re
 
-from autograder.compare import Tolerance, compare
-from autograder.testing import T1, probe
+from autograder.testing import T1, Tolerance, compare, probe
 from autograder.untrusted_text import escape_markdown
 
 # The random expressions' operations (see ``run_program`` for what each one builds).

@@ -2,8 +2,7 @@
 
 import torch
 
-from autograder.compare import Tolerance, compare
-from autograder.testing import T0, T1, probe
+from autograder.testing import T0, T1, Tolerance, compare, probe
 from autograder.untrusted_text import escape_markdown
 
 F64 = torch.float64

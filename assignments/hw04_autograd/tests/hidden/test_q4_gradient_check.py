@@ -4,8 +4,7 @@ import math
 
 import torch
 
-from autograder.compare import Tolerance, compare
-from autograder.testing import T1, probe
+from autograder.testing import T1, Tolerance, compare, probe
 from autograder.untrusted_text import escape_markdown
 
 F64 = torch.float64

@@ -1,34 +1,17 @@
 """q5: the lecture's tanh/sigmoid classifier, by hand and with torch.autograd.
 
-q5 forbids autograd (assignment.toml); only the probe of ``classifier_grads_autograd``
-lifts that, with ``allow=AUTOGRAD``. The by-hand probe runs with the traps on, also when
-its result is compared with the autograd one.
+q5 forbids autograd (the set ``@autodiff`` of assignment.toml); only the probe of
+``classifier_grads_autograd`` lifts that, with ``allow=grade.forbidden`` (q5's whole list,
+read from assignment.toml, so it is written once). The by-hand probe runs with the traps
+on, also when its result is compared with the autograd one.
 """
 
 import torch
 
-from autograder.compare import Tolerance, compare
-from autograder.testing import T1, T2, probe
+from autograder.testing import T1, T2, Tolerance, compare, probe
 from autograder.untrusted_text import escape_markdown
 
 F64 = torch.float64
-# every entry of q5's forbidden list: asking torch is the point of classifier_grads_autograd
-AUTOGRAD = (
-    "torch.autograd.grad",
-    "torch.autograd.forward_ad.*",
-    "torch.autograd.graph._engine_run_backward",  # what backward() calls
-    "torch.autograd.backward",
-    "torch.Tensor.backward",
-    "torch.autograd.functional.*",
-    "torch.func.grad",
-    "torch.func.grad_and_value",
-    "torch.func.vjp",
-    "torch.func.jvp",
-    "torch.func.jacrev",
-    "torch.func.jacfwd",
-    "torch.func.hessian",
-    "torch.func.linearize",
-)
 KEYS = ("W1", "b1", "w2", "b2")
 
 
@@ -137,7 +120,10 @@ def test_q5_gradients_with_autograd(grade):
         n, d, h = _sizes(gen)
         params, X, y = _problem(gen, n, d, h)
         case = f"torch.autograd, n={n}, d={d}, h={h}"
-        theirs, ref = grade.run_and_reference(by_autograd, params, X, y, case=case, allow=AUTOGRAD)
+        # asking torch is the point of classifier_grads_autograd: lift all of q5's list
+        theirs, ref = grade.run_and_reference(
+            by_autograd, params, X, y, case=case, allow=grade.forbidden
+        )
         if theirs is not None:
             theirs = theirs if isinstance(theirs, dict) else {}
             differs = _differs(ref["grads"], theirs.get("grads"), **T2)

@@ -5,9 +5,7 @@ import copy
 
 import torch
 
-from autograder import probe_helpers
-from autograder.compare import Mismatch, Tolerance, compare
-from autograder.testing import T1, probe
+from autograder.testing import T1, Mismatch, Tolerance, compare, probe, probe_helpers
 from autograder.untrusted_text import escape_markdown
 
 F64 = torch.float64

@@ -1,7 +1,6 @@
 import torch
 
-from autograder import probe_helpers
-from autograder.testing import T1, probe
+from autograder.testing import T1, probe, probe_helpers
 
 
 @probe

@@ -1,7 +1,6 @@
 import torch
 
-from autograder import probe_helpers
-from autograder.testing import T1, probe
+from autograder.testing import T1, probe, probe_helpers
 
 W = torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], dtype=torch.float64)
 V = torch.tensor([[0.0, 1.0], [1.0, 0.0], [2.0, -1.0]], dtype=torch.float64)

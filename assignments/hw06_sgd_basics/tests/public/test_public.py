@@ -1,7 +1,6 @@
 import torch
 
-from autograder import probe_helpers
-from autograder.testing import T1, probe
+from autograder.testing import T1, probe, probe_helpers
 
 X = torch.tensor([1.0, 2.0, 4.0, 7.0, 11.0], dtype=torch.float64)
 

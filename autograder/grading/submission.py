@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import AutogradeError
+from ..runtime.errors import AutogradeError
 
 __all__ = [
     "Choice",

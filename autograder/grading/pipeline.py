@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .course import Course
+from ..course import Course
+from ..spec import Assignment
 from .results import error_results, gradescope_results
 from .runner import GradeReport, grade_cells
-from .spec import Assignment
 from .submission import SubmissionError, read_submission
 
 __all__ = ["Graded", "grade_file"]

@@ -12,7 +12,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-from .errors import AutogradeError
+from ..runtime.errors import AutogradeError
 
 __all__ = [
     "Region",

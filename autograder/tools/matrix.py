@@ -19,7 +19,7 @@ Each setting runs in a fresh process (the variables are read when torch is impor
 which grades every submission the way ``autograde run`` does: a fork server copied from
 the process once torch is imported, one sandbox per submission.
 
-Usage: ``python -m autograder.matrix [--settings ci|full] [--only hw02 ...]
+Usage: ``python -m autograder.tools.matrix [--settings ci|full] [--only hw02 ...]
 [--submissions tests/submissions] [--jobs 2]``.
 """
 
@@ -40,7 +40,7 @@ from pathlib import Path
 
 import nbformat
 
-from .course import Course, find_course
+from ..course import Course, find_course
 
 __all__ = ["SETTINGS", "main"]
 
@@ -99,7 +99,7 @@ def _with_cell(notebook: Path, source: str, dest: Path) -> None:
 
 def build_class(course: Course, ids: list[str], submissions: Path, folder: Path) -> list[Entry]:
     """Build each assignment and write the notebooks to grade into ``folder``."""
-    from .build import build_assignment, unpack_student_bundle
+    from ..build.bundle import build_assignment, unpack_student_bundle
 
     entries = []
     for aid in ids:
@@ -132,8 +132,8 @@ def _public_checks(entry: Entry) -> list[str]:
     own settings) that ``entry``'s definitions fail, run here under this setting."""
     import importlib.util
 
-    from .extract import plan_cell
-    from .submission import read_submission
+    from ..grading.submission import read_submission
+    from ..runtime.extract import plan_cell
 
     init = Path(entry.checks) / "autograde_check" / "__init__.py"
     name = f"autograde_check_{entry.assignment}"
@@ -177,12 +177,12 @@ def _public_checks_isolated(entry: Entry) -> list[str]:
 
 def _worker(course_root: str, manifest: str, out: str) -> int:
     """Grade every entry of ``manifest`` here, under this process's environment."""
-    from .sandbox.process import Zygote
+    from ..sandbox.process import Zygote
 
     zygote = Zygote.fork_here()  # torch is imported now, under this setting's variables
     import torch
 
-    from .pipeline import grade_file
+    from ..grading.pipeline import grade_file
 
     course = Course(Path(course_root))
     scores: dict[str, dict] = {}
@@ -215,7 +215,7 @@ def _run_setting(course_root: Path, manifest: Path, name: str, env: dict, out: P
     full_env.update(env)
     started = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "autograder.matrix", "--worker", str(manifest), str(out)],
+        [sys.executable, "-m", "autograder.tools.matrix", "--worker", str(manifest), str(out)],
         env={**full_env, "AUTOGRADE_COURSE": str(course_root)},
         capture_output=True,
         text=True,
@@ -237,7 +237,7 @@ def _expected_ok(entry: Entry, score: float, full: float) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder.matrix", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m autograder.tools.matrix", description=__doc__)
     parser.add_argument("--settings", choices=sorted(SETTINGS), default="full")
     parser.add_argument("--only", nargs="*", default=None, help="assignments (hw02 ...)")
     parser.add_argument("--submissions", default="tests/submissions")

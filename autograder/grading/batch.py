@@ -45,6 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..course import Course
+from ..spec import Assignment
 from .batch_inputs import BatchError, Student, check_out_outside_inputs, collect_students
 from .batch_resume import (
     REASONS,
@@ -57,9 +59,7 @@ from .batch_resume import (
     remove_leftover_temp_files,
     stamp,
 )
-from .course import Course
 from .results import feedback_markdown, write_json_atomic
-from .spec import Assignment
 
 __all__ = [
     "BatchError",
@@ -179,7 +179,7 @@ def _grade_one(
 ) -> dict[str, Any]:
     """Runs in a worker process: grade one file, return its results document (a grader
     fault's cause is kept in ``extra_data.fault``, for the batch's summary)."""
-    from .course import Course
+    from ..course import Course
     from .pipeline import grade_file
     from .results import clean, error_results
 
@@ -199,7 +199,7 @@ def _check_course(course_root: str, assignment_id: str) -> str | None:
     """Runs in a worker before anyone is graded: load the reference and the hidden tests,
     and check the forbidden APIs exist. None if all is well, else one line naming the
     file and the error."""
-    from .course import Course
+    from ..course import Course
     from .runner import collect_tests, load_reference
 
     course = Course(Path(course_root))
@@ -216,7 +216,7 @@ def _check_course(course_root: str, assignment_id: str) -> str | None:
         return f"cannot load the hidden tests ({where}): {_what(exc)}"
     if not tests:
         return f"the hidden tests: {assignment.hidden_tests} holds no test_qK_* function"
-    from .sandbox.traps import unresolvable
+    from ..sandbox.traps import unresolvable
 
     typos = unresolvable(assignment.forbidden_apis)
     if typos:
@@ -247,7 +247,7 @@ def _where(exc: BaseException, default: Path, root: Path) -> str:
 def _open_to_sandboxes(paths: list[Path]) -> list[str]:
     """Warnings for input folders that a sandbox could read where no mount namespace hides
     them (no CAP_SYS_ADMIN): a class's notebooks are none of one student's business."""
-    from .sandbox.reach import mount_namespaces_work
+    from ..sandbox.reach import mount_namespaces_work
 
     if mount_namespaces_work():
         return []
@@ -282,7 +282,7 @@ def private_folders(
         tempfile.gettempdir(),
         sys.prefix,
         str(Path(sys.executable).resolve().parent),
-        str(Path(__file__).resolve().parent),
+        str(Path(__file__).resolve().parents[1]),  # the engine (autograder/)
     )
     needed_paths = [Path(n).resolve() for n in needed]
     out: list[str] = []
@@ -310,7 +310,7 @@ def _warm_what_the_reference_used() -> None:
     needed = [name for name in _MAY_WARM if name in sys.modules]
     if needed and _ZYGOTE is not None:
         _MAY_WARM = [name for name in _MAY_WARM if name not in needed]
-        from .sandbox.forkserver import ZygoteError
+        from ..sandbox.forkserver import ZygoteError
 
         try:
             _ZYGOTE.warm(needed)
@@ -333,7 +333,7 @@ def _worker_init(zygote_path: str | None, may_warm: list[str], parent: int) -> N
     atexit.register(os._exit, 0)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if zygote_path is not None:
-        from .sandbox.forkserver import Zygote, ZygoteError
+        from ..sandbox.forkserver import Zygote, ZygoteError
 
         try:
             _ZYGOTE = Zygote.connect(zygote_path)
@@ -341,7 +341,7 @@ def _worker_init(zygote_path: str | None, may_warm: list[str], parent: int) -> N
             print(f"[autograde] no fork server ({exc}); spawning sandboxes", file=sys.stderr)
     import torch
 
-    from .cpu_settings import grading_threads
+    from ..sandbox.cpu_settings import grading_threads
 
     torch.set_num_threads(grading_threads())
 
@@ -649,7 +649,7 @@ class _ForkServers:
         self.close()
         if self.starts >= MAX_ATTEMPTS:
             return None
-        from .sandbox.forkserver import ZygoteServer
+        from ..sandbox.forkserver import ZygoteServer
 
         self.starts += 1
         try:

@@ -24,12 +24,12 @@ from typing import Any
 import jupytext
 import nbformat
 
-from .build import record_public_checks
-from .course import Course
-from .notebooks import CHECK_CELL, RUNTIME_IMPORT, BuildError, include_names
-from .regions import definition_source, distinctive_lines, find_regions
-from .spec import Assignment
-from .wire import from_text
+from .bundle import record_public_checks
+from ..course import Course
+from ..notebook.notebooks import (CHECK_CELL, RUNTIME_IMPORT, BuildError, include_names)
+from ..notebook.regions import definition_source, distinctive_lines, find_regions
+from ..spec import Assignment
+from ..runtime.wire import from_text
 
 __all__ = ["export_otter"]
 

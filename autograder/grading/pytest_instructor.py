@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from ..spec import Assignment
 from .pytest_plugin import GradingContext, GradingSession
-from .spec import Assignment
 
 __all__ = ["InstructorSession"]
 
@@ -42,7 +42,7 @@ class InstructorSession(GradingSession):
             config.args = [str(course.assignment(name).hidden_tests)]
 
     def _course(self, assignment: Assignment | None) -> Any:
-        from .course import Course, find_course
+        from ..course import Course, find_course
 
         if self.course_dir:
             return Course(Path(self.course_dir))
@@ -54,7 +54,7 @@ class InstructorSession(GradingSession):
         if self.threads_before is None:
             import torch
 
-            from .cpu_settings import grading_threads
+            from ..sandbox.cpu_settings import grading_threads
 
             # the reference computes with the sandbox's thread count, as run_tests does
             self.threads_before = torch.get_num_threads()
@@ -76,7 +76,7 @@ class InstructorSession(GradingSession):
         reference = load_reference(course, assignment)  # before any student code runs
         if not self.submission:
             return GradingContext(assignment, reference, ReferenceBackend(reference))
-        from .sandbox.process import sandbox_for
+        from ..sandbox.process import sandbox_for
         from .staticscan import scan_submission
         from .submission import read_submission
 

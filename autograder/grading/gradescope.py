@@ -17,7 +17,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from .course import Course
+from ..course import Course
 from .pipeline import grade_file
 from .results import error_results, write_json_atomic
 from .submission import SubmissionError, choose_submission

@@ -9,7 +9,7 @@ Two ways in, one plugin:
   its hash. No subprocess: the sandbox child, started from the fork server, is the only
   other process.
 - **An instructor's loop**: ``pytest assignments/hw09_adamw/tests/hidden`` (the plugin is
-  registered through the ``pytest11`` entry point, or ``-p autograder.pytest_plugin``).
+  registered through the ``pytest11`` entry point, or ``-p autograder.grading.pytest_plugin``).
   Without ``--submission`` the reference stands in for the student (every case must
   pass); ``--submission nb.ipynb`` grades that notebook in a sandbox, one per assignment.
 
@@ -47,8 +47,8 @@ from typing import Any
 
 import pytest
 
-from .spec import Assignment, load_assignment
-from .testing import CaseRecord, Grade, StudentBackend
+from ..spec import Assignment, load_assignment
+from ..testing import CaseRecord, Grade, StudentBackend
 
 __all__ = ["GradingContext", "GradingSession", "assignment_of_test_file"]
 
@@ -463,7 +463,7 @@ def _record_exception(grade: Grade, excinfo: pytest.ExceptionInfo, aid: str, nam
     and escaped. A skip is a case not checked. Anything else is the old runner's "your
     results could not be checked further".
     """
-    from .untrusted_text import student_text
+    from ..untrusted_text import student_text
 
     value = excinfo.value
     if isinstance(value, AssertionError) or excinfo.errisinstance(pytest.fail.Exception):

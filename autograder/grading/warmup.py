@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import sys
 
-from .course import Course
-from .spec import Assignment
+from ..course import Course
+from ..spec import Assignment
 
 __all__ = ["modules_to_warm", "notebook_imports"]
 
@@ -54,7 +54,7 @@ def modules_to_warm(course: Course, assignment: Assignment) -> tuple[list[str], 
     """What the fork server imports: what the student notebook imports when it runs
     (before serving), and what it imports inside functions, such as a data loader's
     ``sklearn.datasets`` (once the reference is seen to need it)."""
-    from .notebooks import build_notebooks
+    from ..notebook.notebooks import build_notebooks
 
     try:
         reference = course.reference_path(assignment.id).read_text(encoding="utf-8")

@@ -16,10 +16,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .build import BuildResult, copy_runtime_next_to, find_leaks, read_zip, unpack_student_bundle
-from .course import Course
-from .runner import GradeReport, grade_cells
-from .submission import read_submission
+from .bundle import (BuildResult, copy_runtime_next_to, find_leaks, read_zip, unpack_student_bundle)
+from ..course import Course
+from ..grading.runner import GradeReport, grade_cells
+from ..grading.submission import read_submission
 
 __all__ = ["Verification", "execute_notebook", "verify_build"]
 
@@ -73,7 +73,7 @@ def verify_build(course: Course, result: BuildResult, execute: bool = True) -> V
     leaks = find_leaks(read_zip(result.student_zip), reference_source)
     if leaks:
         v.problems.append("student zip leaks solution lines: " + "; ".join(leaks[:5]))
-    from .sandbox.traps import unresolvable
+    from ..sandbox.traps import unresolvable
 
     typos = unresolvable(a.forbidden_apis)
     if typos:

@@ -28,7 +28,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import AutogradeError
+from ..runtime.errors import AutogradeError
 
 __all__ = [
     "BatchError",

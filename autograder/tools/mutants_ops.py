@@ -1,7 +1,7 @@
 """Mutants of a reference module's solution regions, generated with :mod:`ast`.
 
 A mutant is the reference source with exactly one small change inside one solution region
-(``# BEGIN SOLUTION qK`` … ``# END SOLUTION``, see :mod:`autograder.regions`): the kind of
+(``# BEGIN SOLUTION qK`` … ``# END SOLUTION``, see :mod:`autograder.notebook.regions`): the kind of
 slip a student makes. Each one knows its function and its question (the region's).
 
 Operators (the ``operator`` part of a mutant's id):
@@ -42,7 +42,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from .regions import Region, find_regions
+from ..notebook.regions import Region, find_regions
 
 __all__ = ["OPERATORS", "Mutant", "generate_mutants"]
 

@@ -183,7 +183,7 @@ MAX_CELL_CHARS = 200_000
 def scan_submission(cells: list[tuple[int, str]], forbidden: list[str]) -> list[Finding]:
     """Parse the submitted cells and scan them: on the trusted side, so that the scan
     does not depend on anything the student's code does when it runs."""
-    from .extract import plan_cell
+    from ..runtime.extract import plan_cell
 
     trees: list[tuple[int, ast.Module]] = []
     problems: list[Finding] = []

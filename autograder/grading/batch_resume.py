@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .course import Course
-from .errors import AutogradeError
-from .spec import Assignment
+from ..course import Course
+from ..runtime.errors import AutogradeError
+from ..spec import Assignment
 
 __all__ = [
     "OutputLock",

@@ -23,18 +23,18 @@ from typing import Any
 
 import nbformat
 
-from . import __version__
-from .course import Course
-from .notebooks import BuildError, build_notebooks
-from .regions import distinctive_lines
-from .runner import collect_tests, load_reference
-from .spec import Assignment
-from .testing import Grade, Probe, roundtrip
-from .wire import to_text
+from .. import __version__
+from ..course import Course
+from ..notebook.notebooks import BuildError, build_notebooks
+from ..notebook.regions import distinctive_lines
+from ..grading.runner import collect_tests, load_reference
+from ..spec import Assignment
+from ..testing import Grade, Probe, roundtrip
+from ..runtime.wire import to_text
 
 __all__ = ["BuildResult", "build_assignment", "find_leaks", "record_public_checks"]
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # autograder/
 RUNTIME_MODULES = ("errors.py", "wire.py", "compare.py", "probe_helpers.py")
 # A fixed timestamp makes zips byte-identical across builds of the same sources.
 _ZIP_DATE = (2020, 1, 1, 0, 0, 0)
@@ -185,7 +185,7 @@ def _student_files(
         ).encode(),
     }
     for module in RUNTIME_MODULES:
-        files[f"{root}/autograde_check/{module}"] = (PACKAGE_DIR / module).read_bytes()
+        files[f"{root}/autograde_check/{module}"] = (PACKAGE_DIR / "runtime" / module).read_bytes()
     for rel in assignment.ship:
         src = assignment.folder / rel
         if not src.is_file():

@@ -8,7 +8,7 @@
 3. otter-grader's ``otter run`` on one notebook, when otter-grader is installed
    (``pip install '.[otter]'``); otherwise the row says so.
 
-Usage: ``python -m autograder.bench [--only hw04 ...] [--out bench/results/bench.md]``.
+Usage: ``python -m autograder.tools.bench [--only hw04 ...] [--out bench/results/bench.md]``.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from pathlib import Path
 
 import nbformat
 
-from .build import build_assignment, copy_runtime_next_to, unpack_student_bundle
-from .course import Course, find_course
-from .verify import execute_notebook
+from ..build.bundle import build_assignment, copy_runtime_next_to, unpack_student_bundle
+from ..build.verify import execute_notebook
+from ..course import Course, find_course
 
 __all__ = ["main"]
 
@@ -106,7 +106,7 @@ def _otter_anchor(
     ``repeats``), and 6 submissions two at a time (otter has no Docker-free batch mode)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from .otter import export_otter
+    from ..build.otter import export_otter
 
     otter = _otter_binary()
     if otter is None:
@@ -154,7 +154,7 @@ def _otter_anchor(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder.bench")
+    parser = argparse.ArgumentParser(prog="python -m autograder.tools.bench")
     parser.add_argument("--only", nargs="*", help="assignments to time (default: all)")
     parser.add_argument("--batch", type=int, default=200, help="batch size (default 200)")
     parser.add_argument("--repeats", type=int, default=5)

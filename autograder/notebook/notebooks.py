@@ -15,10 +15,10 @@ import jupytext
 import nbformat
 from nbformat import NotebookNode
 
-from . import __version__
-from .errors import AutogradeError
+from .. import __version__
+from ..runtime.errors import AutogradeError
+from ..spec import Assignment
 from .regions import definition_source, find_regions, instructor_view, student_view
-from .spec import Assignment
 
 __all__ = ["BuildError", "BuiltNotebooks", "build_notebooks"]
 

@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .spec import Assignment
-from .untrusted_text import student_text
+from ..spec import Assignment
+from ..untrusted_text import student_text
 
 if TYPE_CHECKING:  # the runner imports torch, which writing results does not need
     from .runner import GradeReport, TestResult

@@ -1,7 +1,7 @@
 """``make mutants``: the mutation score of each hidden suite, per question.
 
 A hidden suite is as good as the bugs it catches. This generates mutants of every solution
-region of an assignment's reference (:mod:`autograder.mutants_ops`: one small change each,
+region of an assignment's reference (:mod:`autograder.tools.mutants_ops`: one small change each,
 such as ``+`` for ``-``, ``<`` for ``<=``, a dropped statement, a ``range()`` bound off by
 one), grades each one with the hidden tests, and reports per question:
 
@@ -30,7 +30,7 @@ are the baseline, and pytest, the tests and their case counts are loaded before 
 
 Usage::
 
-    python -m autograder.mutants [HW ...] [--limit N] [--jobs J] [--timeout S]
+    python -m autograder.tools.mutants [HW ...] [--limit N] [--jobs J] [--timeout S]
         [--questions q1 q2] [--operators arith drop] [--out dist/mutants.md] [--list]
 
 ``make mutants`` runs it on the whole course (``make mutants ONLY=hw03``: one). It prints
@@ -58,9 +58,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .course import Course, find_course
+from ..course import Course, find_course
+from ..spec import Assignment
 from .mutants_ops import OPERATORS, Mutant, generate_mutants
-from .spec import Assignment
 
 try:
     import tomllib
@@ -196,7 +196,7 @@ class _Context:
 def _grade_in_child(ctx: _Context, mutant: Mutant) -> dict[str, Any]:
     """Grade one mutant (in the forked child): own question first, the rest if it
     survives."""
-    from .runner import ReferenceBackend, run_tests
+    from ..grading.runner import ReferenceBackend, run_tests
 
     try:
         ns = _mutant_namespace(mutant, ctx.source, ctx.assignment)
@@ -364,7 +364,7 @@ def run_assignment(
     progress: Callable[[MutantResult], None] | None = None,
 ) -> AssignmentRun:
     """Generate, sample and grade the mutants of one assignment."""
-    from .runner import ReferenceBackend, collect_tests, load_reference, run_tests
+    from ..grading.runner import ReferenceBackend, collect_tests, load_reference, run_tests
 
     started = time.monotonic()
     a = course.assignment(aid)
@@ -545,7 +545,7 @@ def _losses(run: AssignmentRun, r: MutantResult) -> dict[str, float]:
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        prog="python -m autograder.mutants",
+        prog="python -m autograder.tools.mutants",
         description="Mutation scores of the hidden tests, per question.",
     )
     p.add_argument("assignments", nargs="*", help="ids or hwNN (default: every assignment)")
@@ -628,7 +628,9 @@ def main(argv: list[str] | None = None) -> int:
             )
     rows = score_table(runs)
     print(text_table(rows))
-    command = "python -m autograder.mutants " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python -m autograder.tools.mutants " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(markdown_report(runs, command.strip()), encoding="utf-8")

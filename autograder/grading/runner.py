@@ -5,7 +5,7 @@ holds only the student's definitions and the probes' source. Scores are computed
 from comparisons made here.
 
 The hidden tests are pytest tests and pytest runs them, in this process
-(``pytest.main`` with an ``autograder.pytest_plugin.GradingSession`` passed in
+(``pytest.main`` with an ``autograder.grading.pytest_plugin.GradingSession`` passed in
 ``plugins=[...]``): the session's ``grade`` fixture is bound to the reference and to the
 sandbox, and its report hook turns each test's cases into a :class:`TestResult`. What
 decides a score stays here: the share of each test, the cases passed, and the
@@ -30,15 +30,15 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .course import Course
-from .cpu_settings import grading_threads
-from .errors import AutogradeError
-from .sandbox import CallResult, Sandbox, SandboxConfig
-from .sandbox.process import sandbox_for
-from .spec import Assignment, Question, SpecError
+from ..course import Course
+from ..runtime.errors import AutogradeError
+from ..sandbox import CallResult, Sandbox, SandboxConfig
+from ..sandbox.cpu_settings import grading_threads
+from ..sandbox.process import sandbox_for
+from ..spec import Assignment, Question, SpecError
+from ..testing import CaseRecord, Grade, Probe, StudentOutcome
+from ..untrusted_text import code_span, escape_markdown
 from .staticscan import scan_submission
-from .testing import CaseRecord, Grade, Probe, StudentOutcome
-from .untrusted_text import code_span, escape_markdown
 
 __all__ = [
     "GradeReport",
@@ -220,7 +220,7 @@ def pytest_args(assignment: Assignment, paths: list[str], *extra: str) -> list[s
         "--strict-markers",
         "--disable-plugin-autoload",
         "-p",
-        "autograder.pytest_plugin",
+        "autograder.grading.pytest_plugin",
         "-p",
         "no:cacheprovider",
         "-p",
@@ -393,7 +393,7 @@ class ReferenceBackend:
         seed: int,
         limit_s: float | None = None,
     ) -> Callable[[], StudentOutcome]:
-        from .testing import roundtrip, seeded
+        from ..testing import roundtrip, seeded
 
         try:
             with seeded(seed):
@@ -522,7 +522,7 @@ def _count_unreached(
 @functools.lru_cache(maxsize=32)
 def _regions_of(path: str, mtime_ns: int) -> list:
     """The reference's solution regions (parsed once per file version, for batch grading)."""
-    from .regions import find_regions
+    from ..notebook.regions import find_regions
 
     return find_regions(Path(path).read_text(encoding="utf-8"))
 

@@ -1,0 +1,1 @@
+"""An assignment's ``notebook.py``: its reference regions and the notebooks built from it."""
