@@ -97,35 +97,6 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _fork_server():
-    """A fork server copied from this process once torch is imported and before the
-    assignment (its salt), the reference or the tests are read: the sandbox child starts
-    without importing torch again. None where forking is not possible."""
-    from .sandbox.process import Zygote
-
-    try:
-        return Zygote.fork_here()
-    except OSError as exc:
-        print(f"[autograde] no fork server ({exc}); spawning the sandbox", file=sys.stderr)
-        return None
-
-
-def _launch_early(course, assignment, path: Path, zygote):
-    """Start the sandbox child before this process loads the reference, so the two
-    overlap. None if the file is unreadable: grade_file says why."""
-    from .grading.submission import SubmissionError, read_submission
-
-    try:
-        cells = read_submission(path).cells
-    except SubmissionError:
-        return None
-    from .sandbox.process import sandbox_for
-
-    sandbox = sandbox_for(course, assignment, cells, zygote=zygote)
-    sandbox.launch()
-    return sandbox
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
     from .grading.batch_inputs import describe_unreadable
 
@@ -135,21 +106,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"autograde run: {problem}", file=sys.stderr)
         return 2
     started = time.monotonic()
-    zygote = _fork_server()  # first: nothing secret has been read yet
-    try:
-        a = course.assignment(args.assignment)
-        from .grading.runner import read_secrets_first
+    from .grading.pipeline import Grader
+    from .grading.results import feedback_markdown
 
-        read_secrets_first(course, a)
-        sandbox = _launch_early(course, a, Path(args.notebook), zygote)
-        from .grading.pipeline import grade_file
-        from .grading.results import feedback_markdown
-
-        with contextlib.redirect_stdout(sys.stderr):
-            graded = grade_file(course, a, Path(args.notebook), sandbox=sandbox)
-    finally:
-        if zygote is not None:
-            zygote.close()
+    with Grader.session(course, args.assignment) as grader, contextlib.redirect_stdout(sys.stderr):
+        graded = grader.grade_path(Path(args.notebook))
     results = graded.results
     code = 2 if graded.grader_fault else 0
     if code:
@@ -175,10 +136,16 @@ def _resume_command() -> str:
 
 def _cmd_grade(args: argparse.Namespace) -> int:
     from .grading.batch import BatchError, BatchInterrupted, grade_class
+    from .grading.batch_shard import resolve_shard
 
     course = find_course(args.course)
     a = course.assignment(args.assignment)
     out = Path(args.out)
+    try:  # before anything is read: a bad slice is the command line's fault
+        shard = resolve_shard(args.shard, args.shard_count, os.environ)
+    except BatchError as exc:
+        print(f"autograde grade: {exc}", file=sys.stderr)
+        return 2
     stopped = None
     early: list[str] = []
 
@@ -198,6 +165,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
                 out,
                 jobs=args.jobs,
                 regrade=args.regrade or [],
+                shard=shard,
             )
     except BatchError as exc:
         print(f"autograde grade: {exc}", file=sys.stderr)
@@ -231,8 +199,44 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     if report.not_graded:
         rows = ", ".join(f"{n} {kind}" for kind, n in sorted(report.not_graded.items()))
         print(f"not graded (rows in grades.csv say why): {rows}", file=sys.stderr)
+    if report.shard:
+        print(
+            f"{report.shard}; once every shard is done: autograde merge SHARD_OUT... --out DIR",
+            file=sys.stderr,
+        )
+    print(f"report: {out / 'report.html'}", file=sys.stderr)
     if report.failed:
         print(f"autograde grade: {report.fault_line()}", file=sys.stderr)
+        for cause, ids in sorted(report.faults.items()):  # who, to --regrade or check
+            print(f"  grader fault: {', '.join(sorted(ids))}: {cause}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_merge(args: argparse.Namespace) -> int:
+    from .grading.batch_inputs import BatchError
+    from .grading.batch_merge import merge_shards
+
+    course = find_course(args.course)
+    out = Path(args.out)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            report = merge_shards(course, [Path(p) for p in args.shards], out)
+    except BatchError as exc:
+        print(f"autograde merge: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nautograde merge: stopped; run the same command again", file=sys.stderr)
+        return 130
+    print(
+        f"merged {report.shards} shards: {report.rows} rows, {report.graded} results, in "
+        f"{report.seconds:.1f} s; see {out / 'grades.csv'} and {out / 'report.html'}",
+        file=sys.stderr,
+    )
+    if report.failed:
+        print(f"autograde merge: {report.fault_line()}", file=sys.stderr)
+        for cause, ids in sorted(report.faults.items()):
+            print(f"  grader fault: {', '.join(sorted(ids))}: {cause}", file=sys.stderr)
         return 1
     return 0
 
@@ -257,7 +261,9 @@ def _cmd_gradescope(args: argparse.Namespace) -> int:
 
     root = Path(args.root)
     course = find_course(args.course or root / "source")
-    zygote = _fork_server()  # before the assignment, its reference and tests are read
+    from .grading.pipeline import start_fork_server
+
+    zygote = start_fork_server()  # before the assignment, its reference and tests are read
     try:
         with contextlib.redirect_stdout(sys.stderr):
             return run_gradescope(root, course, args.assignment, zygote=zygote)
@@ -316,7 +322,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--jobs", type=_jobs, default=None, help="parallel submissions (default: CPUs)")
     p.add_argument("--regrade", action="append", metavar="STUDENT", help="grade this student again")
+    p.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="grade slice K of N of the class (default: from a Slurm array or a Kubernetes "
+        "Indexed Job; --shard 1/1: the whole class)",
+    )
+    p.add_argument(
+        "--shard-count",
+        type=_jobs,
+        metavar="N",
+        help="the number of shards, with a Kubernetes Indexed Job's JOB_COMPLETION_INDEX "
+        "(its completions; or set AUTOGRADE_SHARD_COUNT)",
+    )
     p.set_defaults(func=_cmd_grade)
+
+    p = sub.add_parser("merge", help="combine the --out folders of sharded grade runs")
+    p.add_argument("shards", nargs="+", metavar="OUT_DIR", help="each shard's --out folder")
+    p.add_argument(
+        "--out", required=True, help="output folder (grades.csv, results/, feedback/, ...)"
+    )
+    p.set_defaults(func=_cmd_merge)
 
     p = sub.add_parser("export-otter", help="write an otter-assign master notebook")
     p.add_argument("assignment", metavar="HW")

@@ -113,10 +113,10 @@ def simulate_nqm(
 
     All ``n_runs`` runs start at ``w0`` and advance together through ``nqm_step`` (no
     Python loop over runs). Each step calls
-    ``torch.randn(n_runs, d, generator=generator, dtype=torch.float64)`` exactly once (on
-    the CPU; then moved to ``h.device``) and uses it as ``z``, where d is the length of
-    ``h`` (this problem's size, not the notebook's global ``d``). For ``"ema"`` the risk
-    is measured at the average w̃, for the other methods at w.
+    ``torch.randn(n_runs, h.shape[0], generator=generator, dtype=torch.float64)`` exactly
+    once (on the CPU; then moved to ``h.device``) and uses it as ``z``: the size comes
+    from ``h``, so the same code runs for any number of coordinates. For ``"ema"`` the
+    risk is measured at the average w̃, for the other methods at w.
 
     Args:
         h, c: (d,) float64.
@@ -131,12 +131,12 @@ def simulate_nqm(
         w (or w̃ for ``"ema"``); row 0 is ½ h ⊙ w0².
     """
     # BEGIN SOLUTION q1
-    d = h.shape[0]
-    w = w0.to(h.device).expand(n_runs, d).clone()
+    w = w0.to(h.device).expand(n_runs, h.shape[0]).clone()
     state: dict = {}
     risks = [0.5 * h * (w**2).mean(0)]
     for _ in range(n_steps):
-        z = torch.randn(n_runs, d, generator=generator, dtype=torch.float64).to(h.device)
+        z = torch.randn(n_runs, h.shape[0], generator=generator, dtype=torch.float64)
+        z = z.to(h.device)
         w, state = nqm_step(w, state, h, c, alpha, B, z, method, beta, gamma, p)
         x = state["ema"] if method == "ema" else w
         risks.append(0.5 * h * (x**2).mean(0))

@@ -152,7 +152,7 @@ BUSY = {"name": "p3", "source": "def p3(ns):\n    return ns.compute_elsewhere()\
 
 def test_the_cpu_limit_counts_the_processes_a_submission_started():
     from autograder.sandbox import cgroup
-    from autograder.sandbox.process import _cpu_seconds
+    from autograder.sandbox.proctree import cpu_seconds as _cpu_seconds
 
     sandbox = Sandbox([(0, BUSY_HELPERS)], [], SandboxConfig())
     try:

@@ -85,7 +85,7 @@ def test_scratch_folders_are_private_and_capped(forked):
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="slot uids need root")
 def test_without_private_mounts_what_the_slot_uid_left_is_removed(tmp_path):
-    from autograder.sandbox.process import _remove_files_of
+    from autograder.sandbox.proctree import remove_files_of as _remove_files_of
 
     scratch = tmp_path / "scratch"
     scratch.mkdir()

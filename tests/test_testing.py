@@ -8,7 +8,7 @@ import types
 import numpy as np
 import torch
 
-from autograder.runner import ReferenceBackend, SandboxBackend
+from autograder.grading.runner import ReferenceBackend, SandboxBackend
 from autograder.sandbox import Sandbox, SandboxConfig
 from autograder.testing import Grade, StudentOutcome, probe, roundtrip
 
@@ -120,3 +120,102 @@ def test_run_and_reference_overlaps_and_records_a_failure_only():
     mine, expected = grade.run_and_reference(draws, 3, case="missing")
     assert mine is None and expected["torch"].shape == (3,)
     assert [r.case for r in grade.records] == ["missing"] and not grade.records[0].passed
+
+
+# --- Grade.check_properties: a property earns nothing unless its values are the reference's
+
+
+@probe
+def floors(ns, scale):
+    return {"B": ns.floor(scale, 1), "2B": ns.floor(scale, 2)}
+
+
+def test_check_properties_credits_a_property_only_with_the_reference_values():
+    ref = types.SimpleNamespace(floor=lambda s, b: torch.full((3,), s / b, dtype=torch.float64))
+    zeros = types.SimpleNamespace(floor=lambda s, b: torch.zeros(3, dtype=torch.float64))
+    properties = {
+        "the floor halves when B doubles": lambda g: torch.allclose(g["2B"], g["B"] / 2),
+        "the floor is positive": lambda g: bool((g["B"] > 0).all()),
+        "a property that raises": lambda g: g["missing"],
+    }
+    uses = {"the floor halves when B doubles": ("B", "2B"), "the floor is positive": ("B",)}
+    for student, passed in ((ref, 2), (zeros, 0)):
+        grade = Grade("q2", "test_q2_theory", (), ref, ReferenceBackend(student), "salt")
+        got, want = grade.run_and_reference(floors, 0.5, case="floors")
+        n = grade.check_properties(properties, got, want, uses, case=lambda what: "s = 0.5")
+        assert n == passed
+        assert [r.case for r in grade.records] == [f"{w}: s = 0.5" for w in properties]
+        messages = [r.message for r in grade.records]
+    # zeros halve, but are not the expected values; they are not positive; the third raises
+    assert "the property holds, but your values for B, 2B are not the expected" in messages[0]
+    assert messages[1] == "property fails: the floor is positive"
+    assert messages[2] == "property fails: a property that raises"
+
+
+# --- Grade.reference_calls / Grade.replaying: an earlier question's bug is charged once
+
+
+REPLAY_REF = """
+def early(x, k):
+    return x * k
+
+def late(x):
+    return early(x, 2.0) + early(x, 3.0)
+"""
+
+REPLAY_BUGGY = """
+def early(x, k):
+    return x * k + 1.0  # the earlier question's bug
+
+def late(x):
+    return early(x, 2.0) + early(x, 3.0)
+"""
+
+REPLAY_LATE_BUG = """
+def early(x, k):
+    return x * k
+
+def late(x):
+    return early(x, 2.0) - early(x, 3.0)  # this question's bug
+"""
+
+
+def _module(source, name):
+    mod = types.ModuleType(name)
+    exec(compile(source, f"<{name}>", "exec"), mod.__dict__)
+    return mod
+
+
+@probe
+def uses_early(ns, x):
+    return ns.late(x)
+
+
+def test_replaying_answers_the_earlier_functions_recorded_calls_with_reference_values():
+    ref = _module(REPLAY_REF, "replay_ref")
+    x = torch.tensor([1.0, -2.0], dtype=torch.float64)
+    for source, passes in ((REPLAY_REF, True), (REPLAY_BUGGY, True), (REPLAY_LATE_BUG, False)):
+        student = _module(source, "replay_student")
+        grade = Grade("q2", "test_q2_late", (), ref, ReferenceBackend(student), "salt")
+        replay = grade.reference_calls(uses_early, ("early",), x)
+        assert [c[0] for c in replay["calls"]] == ["early", "early"]
+        assert grade.compare(grade.replaying(uses_early), replay, x, case="late") is passes
+        # the notebook's own function is back after the probe
+        assert (
+            student.early(x, 1.0).tolist() == (x + (1.0 if source == REPLAY_BUGGY else 0)).tolist()
+        )
+    # without the replay, the earlier bug costs the later question too
+    student = _module(REPLAY_BUGGY, "replay_student")
+    grade = Grade("q2", "test_q2_late", (), ref, ReferenceBackend(student), "salt")
+    assert not grade.compare(uses_early, x, case="late, not replayed")
+
+
+def test_replaying_calls_the_notebooks_own_function_on_other_arguments():
+    ref = _module(REPLAY_REF, "replay_ref")
+    student = _module(REPLAY_BUGGY, "replay_student")
+    grade = Grade("q2", "test_q2_late", (), ref, ReferenceBackend(student), "salt")
+    replay = grade.reference_calls(uses_early, ("early",), torch.ones(2, dtype=torch.float64))
+    # recorded for x = 1, asked for x = 5: the student's own (buggy) early answers
+    x = torch.full((2,), 5.0, dtype=torch.float64)
+    got = grade.run(grade.replaying(uses_early), replay, x, case="other x")
+    assert got.tolist() == [27.0, 27.0]

@@ -46,11 +46,11 @@ from torch import Tensor  # noqa: F401
 
 torch.set_default_dtype(torch.float64)
 
-# the configuration of the experiments: d = 20, h_i = c_i = 1/i, w_0 = 1
-d = 20
-h = 1.0 / torch.arange(1, d + 1, dtype=torch.float64)
+# the configuration of the experiments: 20 coordinates, h_i = c_i = 1/i, w_0 = 1 (your
+# functions take their sizes from their arguments, never from these globals)
+h = 1.0 / torch.arange(1, 21, dtype=torch.float64)
 c = h.clone()
-w0 = torch.ones(d)
+w0 = torch.ones(20)
 
 # %% [markdown]
 # ## q1 (15 pts): A vectorised simulator

@@ -4,8 +4,10 @@ For assignment ``<id>`` and output folder ``DIR``:
 
 - ``DIR/student/<id>.zip``: the student notebook, the ``autograde_check`` runtime with
   the public checks' recorded values, a README, and any files the assignment ships;
-- ``DIR/gradescope/<id>.zip``: ``setup.sh``, ``run_autograder``, the engine, this
-  assignment's reference module, metadata and tests;
+- ``DIR/gradescope/<id>.zip``: ``setup.sh``, ``run_autograder``, the engine as a built
+  wheel (``wheels/``), ``constraints.txt`` (the exact versions of the environment that
+  built and verified it, which ``setup.sh`` installs with), this assignment's reference
+  module, metadata and tests;
 - ``DIR/instructor/<id>.ipynb``: the solution notebook.
 
 The student zip is scanned for every distinctive line of every solution region before it
@@ -14,8 +16,15 @@ is written; a bundle that would leak one is refused.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
+import os
+import platform
 import shutil
+import subprocess
+import sys
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +34,12 @@ import nbformat
 
 from .. import __version__
 from ..course import Course
+from ..grading.runner import collect_tests, load_reference
 from ..notebook.notebooks import BuildError, build_notebooks
 from ..notebook.regions import distinctive_lines
-from ..grading.runner import collect_tests, load_reference
+from ..runtime.wire import to_text
 from ..spec import Assignment
 from ..testing import Grade, Probe, roundtrip
-from ..runtime.wire import to_text
 
 __all__ = ["BuildResult", "build_assignment", "find_leaks", "record_public_checks"]
 
@@ -38,6 +47,11 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]  # autograder/
 RUNTIME_MODULES = ("errors.py", "wire.py", "compare.py", "probe_helpers.py")
 # A fixed timestamp makes zips byte-identical across builds of the same sources.
 _ZIP_DATE = (2020, 1, 1, 0, 0, 0)
+_WHEEL_EPOCH = "1577836800"  # the same instant, for the engine wheel (SOURCE_DATE_EPOCH)
+# Pythons a Gradescope image may have (Ubuntu 22.04: 3.10, 24.04: 3.12): a pin whose
+# release does not support one of them gets a marker that leaves that Python unpinned.
+_TARGET_PYTHONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
+ENGINE_DIST = "optim-autograder"
 
 
 @dataclass
@@ -200,19 +214,159 @@ def _package_files() -> dict[str, bytes]:
         if (
             path.is_file()
             and "__pycache__" not in path.parts
-            and path.suffix in (".py", ".typed", ".json", "")
+            and path.suffix in (".py", ".typed", ".json", ".sh", "")
         ):
             files[f"autograder/{path.relative_to(PACKAGE_DIR).as_posix()}"] = path.read_bytes()
     return files
 
 
-def _gradescope_files(course: Course, assignment: Assignment) -> dict[str, bytes]:
+def _engine_sources() -> dict[str, bytes]:
+    """What the engine wheel is built from: the package and the project's metadata."""
+    project = PACKAGE_DIR.parent
     files = _package_files()
-    files = {k: v for k, v in files.items() if not k.startswith("autograder/templates/")}
+    for name in ("pyproject.toml", "README.md"):
+        if not (project / name).is_file():
+            raise BuildError(
+                f"cannot build the engine wheel: {project / name} is missing (the engine "
+                "must be a checkout of the project, not an installed copy)"
+            )
+        files[name] = (project / name).read_bytes()
+    return files
+
+
+def engine_wheel() -> tuple[str, bytes]:
+    """The engine as a wheel (file name, bytes), built once per process and source state.
+
+    Built with this interpreter's pip and setuptools, no build isolation and no index
+    (nothing is downloaded), from a copy of the sources in a temporary folder (nothing is
+    written into the checkout), with ``SOURCE_DATE_EPOCH`` fixed: the same sources give
+    the same bytes."""
+    sources = _engine_sources()
+    digest = hashlib.sha256()
+    for name in sorted(sources):
+        digest.update(name.encode() + b"\0" + sources[name] + b"\0")
+    return _build_wheel(digest.hexdigest(), tuple(sorted(sources.items())))
+
+
+@functools.lru_cache(maxsize=4)
+def _build_wheel(_digest: str, sources: tuple[tuple[str, bytes], ...]) -> tuple[str, bytes]:
+    with tempfile.TemporaryDirectory(prefix="autograde-wheel-") as tmp:
+        src, out = Path(tmp) / "src", Path(tmp) / "out"
+        for name, data in sources:
+            path = src / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            path.chmod(0o644)  # the wheel records modes: not the umask of whoever builds
+        env = {**os.environ, "SOURCE_DATE_EPOCH": _WHEEL_EPOCH, "PYTHONDONTWRITEBYTECODE": "1"}
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--quiet",
+                "--no-deps",
+                "--no-build-isolation",
+                "--no-index",
+                "--wheel-dir",
+                str(out),
+                str(src),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )
+        wheels = sorted(out.glob("*.whl"))
+        if proc.returncode != 0 or len(wheels) != 1:
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+            raise BuildError(
+                "could not build the engine wheel with "
+                f"`{sys.executable} -m pip wheel --no-build-isolation` (it needs "
+                "setuptools>=77 in this environment): " + " | ".join(tail)
+            )
+        return wheels[0].name, wheels[0].read_bytes()
+
+
+def _requires_python_marker(requires_python: str | None) -> str:
+    """``python_version != "3.10"`` for each target Python a release does not support."""
+    if not requires_python:
+        return ""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        spec = SpecifierSet(requires_python)
+    except InvalidSpecifier:
+        return ""
+    excluded = [v for v in _TARGET_PYTHONS if not spec.contains(f"{v}.99", prereleases=True)]
+    return " and ".join(f'python_version != "{v}"' for v in excluded)
+
+
+def _pin(version: str) -> str:
+    return version.split("+", 1)[0]  # 2.13.0+cpu -> 2.13.0, which the CPU index's build meets
+
+
+def constraints_text() -> bytes:
+    """``constraints.txt``: the exact version of every package in the engine's dependency
+    closure as installed in the running environment (the one that builds and verifies)."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    project = tomllib.loads(_engine_sources()["pyproject.toml"].decode())["project"]
+    pins: dict[str, tuple[str, str]] = {}  # name -> (version, marker)
+    unpinned: dict[str, str] = {}  # name -> why
+    # (requirement, the extra it came with, whether the engine itself asks for it)
+    queue = [(Requirement(r), "", True) for r in project.get("dependencies", [])]
+    queue.append((Requirement("pip"), "", True))  # setup.sh upgrades pip to this one
+    seen: set[tuple[str, str]] = set()
+    while queue:
+        req, extra, direct = queue.pop()
+        name = canonicalize_name(req.name)
+        if req.marker is not None and not req.marker.evaluate({"extra": extra}):
+            if direct:  # say so for the engine's own (tomli on 3.10), not for every extra
+                unpinned.setdefault(name, f"{req} (its marker is false where this was built)")
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            unpinned.setdefault(name, f"{req} (not installed where this was built)")
+            continue
+        unpinned.pop(name, None)
+        pins[name] = (_pin(dist.version), _requires_python_marker(dist.metadata["Requires-Python"]))
+        for wanted in ("", *sorted(req.extras)):
+            if (name, wanted) in seen:
+                continue
+            seen.add((name, wanted))
+            queue.extend((Requirement(r), wanted, False) for r in dist.requires or [])
+    python = platform.python_version()
+    lines = [
+        "# The exact versions of the environment that built and verified this autograder",
+        f"# (Python {python}, {platform.system()} {platform.machine()}); setup.sh installs with",
+        "# `pip install -c constraints.txt`. A pin whose release does not support some Python",
+        "# carries a marker: on that Python pip chooses, and setup.sh says what it chose.",
+        f"# verified-python: {python}",
+    ]
+    lines += [f"# not pinned: {why}" for _, why in sorted(unpinned.items())]
+    for name in sorted(pins):
+        version, marker = pins[name]
+        lines.append(f"{name}=={version}" + (f" ; {marker}" if marker else ""))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _gradescope_files(course: Course, assignment: Assignment) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
     for name in ("setup.sh", "run_autograder"):
         files[name] = (PACKAGE_DIR / "templates" / name).read_bytes()
-    for name in ("pyproject.toml", "README.md"):
-        files[name] = (course.root / name).read_bytes()
+    wheel_name, wheel = engine_wheel()
+    files[f"wheels/{wheel_name}"] = wheel
+    files["constraints.txt"] = constraints_text()
     files[f"solutions/{assignment.id}.py"] = course.reference_path(assignment.id).read_bytes()
     init = course.solutions_dir / "__init__.py"
     if init.is_file():

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .bundle import (BuildResult, copy_runtime_next_to, find_leaks, read_zip, unpack_student_bundle)
 from ..course import Course
+from ..runtime.outcomes import Failure
 from ..grading.runner import GradeReport, grade_cells
 from ..grading.submission import read_submission
 
@@ -113,7 +114,7 @@ def verify_build(course: Course, result: BuildResult, execute: bool = True) -> V
             (t.name, r)
             for t in empty.tests
             for r in t.records
-            if not r.passed and r.kind not in ("not_implemented", "not_reached")
+            if not r.passed and r.kind not in (Failure.NOT_IMPLEMENTED, Failure.NOT_REACHED)
         ]
         if wrong:
             name, r = wrong[0]

@@ -76,7 +76,7 @@ class InstructorSession(GradingSession):
         reference = load_reference(course, assignment)  # before any student code runs
         if not self.submission:
             return GradingContext(assignment, reference, ReferenceBackend(reference))
-        from ..sandbox.process import sandbox_for
+        from .backends import sandbox_for
         from .staticscan import scan_submission
         from .submission import read_submission
 

@@ -49,6 +49,7 @@ import pytest
 
 from ..spec import Assignment, load_assignment
 from ..testing import CaseRecord, Grade, StudentBackend
+from .pytest_support import declared_markers, record_exception
 
 __all__ = ["GradingContext", "GradingSession", "assignment_of_test_file"]
 
@@ -86,7 +87,7 @@ class AssignmentModule(pytest.Module):
     nothing for the next one; asserts are rewritten as pytest rewrites them."""
 
     def _getobj(self) -> Any:
-        from .runner import import_test_module
+        from .loading import import_test_module
 
         found = assignment_of_test_file(self.path)
         assert found is not None
@@ -170,7 +171,7 @@ class GradingSession:
     def _question_of(self, item: pytest.Item, assignment: Assignment) -> str:
         """The question from ``@pytest.mark.question``, else from the name; raises
         ValueError with what to fix."""
-        from .runner import TEST_NAME
+        from .loading import TEST_NAME
 
         marker = item.get_closest_marker("question")
         base = getattr(item, "originalname", item.name)
@@ -215,7 +216,7 @@ class GradingSession:
                     self.faults.append(f"{t.nodeid} was not collected")
             items[:] = kept + self._synthetic_items(session)
         problems: list[str] = []
-        known = _declared_markers(config)
+        known = declared_markers(config)
         functions: dict[tuple[str, str], dict[str, Any]] = {}
         for item in items:
             wanted = item.stash.get(_WANTED, None)
@@ -364,7 +365,8 @@ class GradingSession:
             self._finish(item, state)
 
     def _finish(self, item: pytest.Item, state: _ItemState) -> None:
-        from .runner import HiddenTest, TestResult, _count_unreached, reference_records_cases
+        from .loading import HiddenTest
+        from .runner import TestResult, _count_unreached, reference_records_cases
 
         ctx = self.context_for(state.assignment)
         grade = state.grade or Grade(
@@ -375,7 +377,7 @@ class GradingSession:
         )
         note = ""
         if state.excinfo is not None:
-            note = _record_exception(grade, state.excinfo, state.assignment.id, item.name)
+            note = record_exception(grade, state.excinfo, state.assignment.id, item.name)
         elif not grade.records and not reference_records_cases(
             state.assignment, test, ctx.reference
         ):  # a test of plain asserts alone: one case, and it passed
@@ -401,47 +403,6 @@ class GradingSession:
 _WANTED = pytest.StashKey[Any]()
 
 
-def _marker_name(line: str) -> str:
-    return line.split(":")[0].split("(")[0].strip()
-
-
-def _ini_file_markers(config: pytest.Config) -> set[str]:
-    """Markers declared in the ini file of a pytest run by hand (the project's
-    pyproject.toml, say). Grading reads no ini file (``runner.pytest_args``), so a hidden
-    test may not lean on them: the instructor's run refuses them too."""
-    path = config.inipath
-    if path is None or not path.is_file():
-        return set()
-    try:
-        if path.suffix == ".toml":
-            try:
-                import tomllib
-            except ImportError:  # Python 3.10
-                import tomli as tomllib
-            section = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {})
-            section = section.get("pytest", {})
-            section = section.get("ini_options", section)
-            lines = section.get("markers", [])
-            lines = lines.splitlines() if isinstance(lines, str) else list(lines)
-        else:
-            import configparser
-
-            parser = configparser.ConfigParser()
-            parser.read(path, encoding="utf-8")
-            name = "tool:pytest" if path.name == "setup.cfg" else "pytest"
-            lines = parser.get(name, "markers", fallback="").splitlines()
-    except Exception:  # best effort: the grading run is the one that decides
-        return set()
-    return {_marker_name(str(line)) for line in lines if str(line).strip()}
-
-
-def _declared_markers(config: pytest.Config) -> set[str]:
-    """Markers a hidden test may use: pytest's, this plugin's, and those a conftest
-    declares (``config.addinivalue_line("markers", ...)``)."""
-    declared = {_marker_name(line) for line in config.getini("markers")}
-    return declared - _ini_file_markers(config)
-
-
 def _reference_call(item: pytest.Item) -> Callable[[Grade], Any]:
     """The test function, called with another ``grade`` and this item's other fixture
     values: how the reference's case count (the denominator) is taken."""
@@ -453,48 +414,6 @@ def _reference_call(item: pytest.Item) -> Callable[[Grade], Any]:
         return function(**{a: grade if a == "grade" else funcargs[a] for a in argnames})
 
     return call
-
-
-def _record_exception(grade: Grade, excinfo: pytest.ExceptionInfo, aid: str, name: str) -> str:
-    """Record what stopped a test as a failed case; returns the note for the report.
-
-    A failed ``assert`` (or ``pytest.fail``) is a check that failed: its message, pytest's
-    introspection of the values involved, may show the student's values, so it is capped
-    and escaped. A skip is a case not checked. Anything else is the old runner's "your
-    results could not be checked further".
-    """
-    from ..untrusted_text import student_text
-
-    value = excinfo.value
-    if isinstance(value, AssertionError) or excinfo.errisinstance(pytest.fail.Exception):
-        text = str(value) or "assert failed"
-        grade.records.append(
-            CaseRecord(
-                "checking your results", False, f"a check failed: {student_text(text)}", "assertion"
-            )
-        )
-        return ""
-    if excinfo.errisinstance(pytest.skip.Exception):
-        grade.records.append(
-            CaseRecord(
-                "checking your results",
-                False,
-                f"not checked: the test was skipped ({student_text(str(value))})",
-                "skipped",
-            )
-        )
-        return f"skipped: {value}"
-    note = f"{excinfo.type.__name__}: {value}"
-    grade.records.append(
-        CaseRecord(
-            "checking your results",
-            False,
-            f"your results could not be checked further ({note})",
-            "check_error",
-        )
-    )
-    print(f"[autograde] {aid} {name}: test raised {note}", file=sys.stderr)
-    return note
 
 
 # ------------------------------------------------------------------------- options, fixture

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..runtime.outcomes import Failure, Outcome
 from ..spec import Assignment
 from ..untrusted_text import student_text
 
@@ -48,7 +49,7 @@ def test_output(t: TestResult) -> str:
     if not t.records:
         lines.append("No case ran.")
     failures = [r for r in t.records if not r.passed]
-    if failures and all(r.kind in ("not_implemented", "not_reached") for r in failures):
+    if failures and all(r.kind in (Failure.NOT_IMPLEMENTED, Failure.NOT_REACHED) for r in failures):
         lines.append(f"\n{t.question.id}: {failures[0].message}")
         return clean("\n".join(lines))
     for r in failures[:MAX_CASES_SHOWN]:
@@ -128,6 +129,11 @@ def gradescope_results(report: GradeReport) -> dict[str, Any]:
         results["leaderboard"] = leaderboard
     # For staff only (Gradescope does not show extra_data to students).
     results["extra_data"] = {
+        "outcome": (
+            Outcome.GRADED_WITH_LOAD_PROBLEMS
+            if report.load_failure or report.load_problems
+            else Outcome.GRADED
+        ).value,
         "grader_fault": False,
         "assignment": report.assignment.id,
         "isolation": report.isolation,
@@ -148,9 +154,9 @@ def error_results(
     """
     if grader_fault:
         text = (
-            "The autograder hit an internal problem and could not grade this submission. "
-            "This is not your fault; course staff have been notified. You do not need to "
-            "resubmit unless staff ask you to."
+            "The autograder failed while grading this submission: this is not your fault, "
+            "and this is not your grade. Your instructor can see what went wrong in the "
+            "autograder's output. You do not need to resubmit unless they ask you to."
         )
     else:
         text = f"Your submission could not be graded: {message}"
@@ -170,6 +176,7 @@ def error_results(
             }
         ],
         "extra_data": {
+            "outcome": (Outcome.GRADER_FAULT if grader_fault else Outcome.NOT_GRADED).value,
             "grader_fault": grader_fault,
             "assignment": assignment.id if assignment else None,
         },

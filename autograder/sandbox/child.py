@@ -151,10 +151,12 @@ def _call(req: dict, ns: Namespace, traps: tuple, cache: dict) -> bytes:
     change which functions run here."""
     enter, leave, violations = traps
     from ..runtime import probe_helpers
+    from ..runtime.outcomes import CallStatus, Failure
     from ..runtime.wire import encode, frame
     from .traps import ForbiddenAPIError
 
     reply = {"id": req["id"]}
+    ERROR = CallStatus.ERROR.value
     main_pid = os.getpid()
     probe = _compile_probe(req["probe"], cache)
     probe_helpers.seed_all(req["seed"])
@@ -163,31 +165,31 @@ def _call(req: dict, ns: Namespace, traps: tuple, cache: dict) -> bytes:
     try:
         value = probe(ns, *req["args"])
     except MissingDefinition as exc:
-        reply.update(status="error", kind="missing", message=str(exc.args[0]))
+        reply.update(status=ERROR, kind=Failure.MISSING.value, message=str(exc.args[0]))
     except ForbiddenAPIError as exc:
-        reply.update(status="error", kind="forbidden", message=str(exc))
+        reply.update(status=ERROR, kind=Failure.FORBIDDEN.value, message=str(exc))
     except NotImplementedError as exc:
         reply.update(
-            status="error",
-            kind="not_implemented",
+            status=ERROR,
+            kind=Failure.NOT_IMPLEMENTED.value,
             message=str(exc),
             traceback=_student_traceback(exc),
         )
     except (SystemExit, KeyboardInterrupt) as exc:
         reply.update(
-            status="error",
-            kind="exit",
+            status=ERROR,
+            kind=Failure.EXIT.value,
             message=f"your code raised {type(exc).__name__} ({exc!s:.100}) while being graded",
         )
     except BaseException as exc:
         reply.update(
-            status="error",
-            kind="exception",
+            status=ERROR,
+            kind=Failure.EXCEPTION.value,
             message=f"{type(exc).__name__}: {exc!s:.500}",
             traceback=_student_traceback(exc),
         )
     else:
-        reply.update(status="ok", value=value)
+        reply.update(status=CallStatus.OK.value, value=value)
     finally:
         leave()
         if os.getpid() != main_pid:  # a copy made by os.fork() in the student's code

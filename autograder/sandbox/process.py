@@ -13,25 +13,31 @@ from __future__ import annotations
 
 import functools
 import os
-import resource
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
 
+from ..runtime.outcomes import CallStatus
 from ..runtime.wire import WireError
 from . import cgroup
 from .channel import ChannelClosed, ChannelTimeout, read_message, readable, write_message
+from .config import CallResult, LoadReport, SandboxConfig, rlimits
 from .confine import become_sandboxed, engine_command, sandbox_env, seal_from_same_uid
-from .cpu_settings import grading_threads
 from .forkserver import ForkedServer, Zygote, ZygoteChild, ZygoteError, ZygoteServer
-from .reach import SCRATCH, check_reachable, has_allowlisted_root, runtime_paths
-from .slots import acquire_identity, is_sandbox_uid, newest_pid, pids_of_uid
+from .proctree import (
+    cpu_seconds,
+    kill_all_of_uid,
+    kill_others_of_uid,
+    kill_session,
+    kill_tree,
+    remove_files_of,
+)
+from .reach import check_reachable, has_allowlisted_root, runtime_paths
+from .slots import acquire_identity, is_sandbox_uid, newest_pid
 
 __all__ = [
     "CallResult",
@@ -43,73 +49,12 @@ __all__ = [
     "ZygoteServer",
     "acquire_identity",
     "is_sandbox_uid",
-    "sandbox_for",
 ]
-
-
-@dataclass
-class SandboxConfig:
-    """Limits for one child."""
-
-    load_timeout_s: float = 60.0
-    memory_mb: int = 3072
-    cpu_s: int = 600
-    file_size_mb: int = 64
-    open_files: int = 256
-    processes: int = 64
-    output_limit: int = 16_384
-    python: str = sys.executable
-    threads: int = field(default_factory=grading_threads)  # the trusted side uses as many
-    user: str | None = None  # an account to run as; default: a free sandbox slot uid
-    # Folders the child must not see (reference, hidden tests, results). When the grader
-    # is root and the kernel allows it, each is covered by an empty, unreadable tmpfs in a
-    # private mount namespace; elsewhere (Gradescope) file permissions do this job.
-    hide: tuple[str, ...] = ()
-    isolate_network: bool = True
-    zygote: Zygote | None = None  # fork children from this server instead of spawning
-
-
-@dataclass
-class LoadReport:
-    """What loading the notebook's definitions did."""
-
-    ok: bool
-    defined: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    failure: str | None = None  # the child could not load at all
-    isolation: dict[str, bool] = field(default_factory=dict)  # for staff: what took effect
-    default_dtype: str = "torch.float32"  # torch's default dtype once the notebook loaded
-
-
-@dataclass
-class CallResult:
-    """One probe call: ``status`` is ok, error, timeout, crash or protocol."""
-
-    status: str
-    value: Any = None
-    kind: str = ""
-    message: str = ""
-    traceback: str = ""
-    seconds: float = 0.0
 
 
 @functools.lru_cache(maxsize=4)
 def _check_reachable_once(paths: tuple[str, ...]) -> None:
     check_reachable(paths)
-
-
-def _limits(cfg: SandboxConfig) -> list[tuple[int, tuple[int, int]]]:
-    mb = 1 << 20
-    out = [
-        (resource.RLIMIT_CPU, (cfg.cpu_s, cfg.cpu_s + 5)),
-        (resource.RLIMIT_DATA, (cfg.memory_mb * mb, cfg.memory_mb * mb)),
-        (resource.RLIMIT_FSIZE, (cfg.file_size_mb * mb, cfg.file_size_mb * mb)),
-        (resource.RLIMIT_NOFILE, (cfg.open_files, cfg.open_files)),
-        (resource.RLIMIT_CORE, (0, 0)),
-    ]
-    if os.geteuid() == 0:  # RLIMIT_NPROC counts per uid, and root is exempt anyway
-        out.append((resource.RLIMIT_NPROC, (cfg.processes, cfg.processes)))
-    return out
 
 
 def _clean_dtype(raw: object) -> str:
@@ -129,82 +74,6 @@ def _strings(raw: object, count: int, length: int) -> list[str]:
 #: A probe call may take its time limit in CPU seconds, and this many times it in
 #: wall-clock seconds (a child that sleeps or blocks uses no CPU).
 WALL_FACTOR = 3.0
-
-
-_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _cpu_seconds(pid: int) -> float | None:
-    """CPU time of ``pid`` and of its children it has waited for, from /proc."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            fields = fh.read().rsplit(b")", 1)[1].split()
-        return sum(int(x) for x in fields[11:15]) / _CLOCK_TICKS  # utime stime cutime cstime
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _descendants(root: int) -> set[int]:
-    """Every process below ``root`` (from /proc's parent links)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as fh:
-                ppid = int(fh.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = set(), [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
-def _kill_tree(root: int) -> None:
-    """Stop ``root``'s descendants until no new one appears (a fork bomb cannot outrun a
-    stopped parent), then kill them all. ``root`` is a subreaper, so none has escaped."""
-    stopped: set[int] = set()
-    for _ in range(100):
-        fresh = _descendants(root) - stopped
-        if not fresh:
-            break
-        for pid in fresh:
-            try:
-                os.kill(pid, signal.SIGSTOP)
-            except (ProcessLookupError, PermissionError):
-                pass
-        stopped |= fresh
-    for pid in stopped:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-
-def _remove_files_of(uid: int, folders: Sequence[str] = tuple(SCRATCH)) -> None:
-    """Remove what ``uid`` owns in the world-writable scratch folders (where no private
-    mount namespace gave the sandbox its own): the next submission on this slot finds
-    nothing of this one. Only entries the uid owns are touched; nothing runs as it now."""
-    for folder in folders:
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            try:
-                if entry.stat(follow_symlinks=False).st_uid != uid:
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    shutil.rmtree(entry.path, ignore_errors=True)
-                else:
-                    os.unlink(entry.path)
-            except OSError:
-                continue
 
 
 class Sandbox:
@@ -239,7 +108,7 @@ class Sandbox:
             self.user.gid if self.user else None,
             self.cfg.hide,
             self.cfg.isolate_network,
-            _limits(self.cfg),
+            rlimits(self.cfg),
             self._reach(),
             self.workdir,
             self.group.procs_files() if self.group else (),
@@ -296,7 +165,7 @@ class Sandbox:
             "hide": list(self.cfg.hide),
             "reach": list(self._reach()),
             "isolate_network": self.cfg.isolate_network,
-            "limits": [[which, soft, hard] for which, (soft, hard) in _limits(self.cfg)],
+            "limits": [[which, soft, hard] for which, (soft, hard) in rlimits(self.cfg)],
             "workdir": self.workdir,
             "cgroup": self.group.procs_files() if self.group else [],
             "env": env,
@@ -400,7 +269,7 @@ class Sandbox:
         in a cgroup of its own, else by the child and the children it waited for."""
         if self._group_counts and self.group is not None:
             return self.group.cpu_seconds()
-        return _cpu_seconds(self.proc.pid) if self.proc is not None else None
+        return cpu_seconds(self.proc.pid) if self.proc is not None else None
 
     def _seccomp_filtered(self) -> bool:
         try:
@@ -446,7 +315,7 @@ class Sandbox:
         """Kill the child, its process group, and anything else running as the sandbox user."""
         if self.proc is not None:
             if self.user is None:  # no uid of its own: find its processes by descent
-                _kill_tree(self.proc.pid)
+                kill_tree(self.proc.pid)
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
@@ -480,59 +349,13 @@ class Sandbox:
             return
         self._scanned_at_pid = newest
         if self.user is not None:
-            # The slot uid is this sandbox's alone, so any other process of it is a stray,
-            # even one that left the session. /proc/<pid> of a dumpable process is owned
-            # by its uid: a stat per process, cheaper than reading each one's stat file
-            # (this runs after every call). A process that makes itself non-dumpable
-            # escapes this courtesy kill, not the one at release (real uids, from status).
-            with os.scandir("/proc") as entries:
-                for entry in entries:
-                    if not entry.name.isdigit() or int(entry.name) == self.proc.pid:
-                        continue
-                    try:
-                        if entry.stat(follow_symlinks=False).st_uid == self.user.uid:
-                            os.kill(int(entry.name), signal.SIGKILL)
-                    except OSError:
-                        pass
-            return
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit() or int(entry) == self.proc.pid:
-                continue
-            try:
-                with open(f"/proc/{entry}/stat", "rb") as fh:
-                    fields = fh.read().rsplit(b")", 1)[1].split()
-            except OSError:
-                continue
-            if len(fields) > 4 and int(fields[4]) == self.proc.pid:  # field 6: session id
-                try:
-                    os.kill(int(entry), signal.SIGKILL)
-                except OSError:
-                    pass
+            kill_others_of_uid(self.user.uid, spare=self.proc.pid)
+        else:
+            kill_session(self.proc.pid)
 
     def _kill_all_as_user(self) -> None:
-        """Kill every process of this sandbox's uid, and check that none is left.
-
-        A double-forked daemon escapes killpg; kill(-1) as its uid reaches it. A fork bomb
-        can spawn while one kill(-1) walks the process table, so repeat until the uid owns
-        no process.
-        """
-        for _ in range(100):
-            if not pids_of_uid(self.user.uid):  # the usual case: the child exited cleanly
-                return
-            pid = os.fork()
-            if pid == 0:  # pragma: no cover - runs in a short-lived child
-                try:
-                    os.setgroups([])
-                    os.setgid(self.user.gid)
-                    os.setuid(self.user.uid)
-                    os.kill(-1, signal.SIGKILL)
-                finally:
-                    os._exit(0)
-            os.waitpid(pid, 0)
-            if not pids_of_uid(self.user.uid):
-                return
-            time.sleep(0.02)
-        print(f"[autograde] could not kill every process of uid {self.user.uid}", file=sys.stderr)
+        assert self.user is not None
+        kill_all_of_uid(self.user.uid, self.user.gid)
 
     def close(self) -> None:
         # No goodbye: the child holds nothing worth a clean exit (it flushes its output
@@ -548,7 +371,7 @@ class Sandbox:
         self.close()
         if self.user is not None:
             if not (self.report and self.report.isolation.get("private_mounts")):
-                _remove_files_of(self.user.uid)  # no private scratch: what it left behind
+                remove_files_of(self.user.uid)  # no private scratch: what it left behind
             if self.group is not None:
                 self.group.remove()
                 self.group = None
@@ -592,7 +415,7 @@ class Sandbox:
                 if not report.ok:
                     failure = report.failure or ""
             if failure is not None:
-                result = CallResult("crash", message=failure)
+                result = CallResult(CallStatus.CRASH, message=failure)
                 return lambda: result
         self._next_id += 1
         call_id = self._next_id
@@ -618,7 +441,7 @@ class Sandbox:
     def _timed_out(self, started: float, timeout_s: float) -> CallResult:
         self.kill()
         return CallResult(
-            "timeout",
+            CallStatus.TIMEOUT,
             message=f"did not finish within {timeout_s:g} s of CPU time "
             f"(or {WALL_FACTOR * timeout_s:g} s of waiting): an infinite loop, or much "
             "slower than needed?",
@@ -657,11 +480,11 @@ class Sandbox:
         except (ChannelClosed, BrokenPipeError):
             reason = self._death_reason("while running this case")
             self.kill()
-            return CallResult("crash", message=reason, seconds=time.monotonic() - started)
+            return CallResult(CallStatus.CRASH, message=reason, seconds=time.monotonic() - started)
         except WireError as exc:
             self.kill()
             return CallResult(
-                "protocol",
+                CallStatus.PROTOCOL,
                 message=f"the sandbox sent a malformed reply ({exc}); "
                 "does your code write to file descriptors it did not open?",
             )
@@ -674,7 +497,7 @@ class Sandbox:
         ):
             self.kill()
             return CallResult(
-                "protocol", message="the sandbox sent an unexpected reply", seconds=elapsed
+                CallStatus.PROTOCOL, message="the sandbox sent an unexpected reply", seconds=elapsed
             )
         if raw["status"] == "ok":
             return CallResult("ok", value=raw.get("value"), seconds=elapsed)
@@ -685,24 +508,3 @@ class Sandbox:
             traceback=str(raw.get("traceback", ""))[:4000],
             seconds=elapsed,
         )
-
-
-def sandbox_for(
-    course: Any,
-    assignment: Any,
-    cells: list[tuple[int, str]],
-    config: SandboxConfig | None = None,
-    hide: tuple[str, ...] = (),
-    zygote: Any = None,
-) -> Sandbox:
-    """The sandbox for one submission of ``assignment`` (a ``spec.Assignment`` of the
-    ``course.Course``), not started yet; it hides the reference library and assignments."""
-    config = config or SandboxConfig(
-        memory_mb=assignment.memory_mb,
-        cpu_s=int(assignment.grading_budget_s) + 30,
-        load_timeout_s=assignment.load_timeout_s,
-    )
-    config.hide = (*config.hide, str(course.solutions_dir), str(course.assignments_dir), *hide)
-    if zygote is not None:
-        config.zygote = zygote
-    return Sandbox(cells, assignment.forbidden_apis, config)

@@ -43,6 +43,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from ..notebook.regions import Region, find_regions
+from .mutants_text import SYMBOL, SourceText, source_lines
 
 __all__ = ["OPERATORS", "Mutant", "generate_mutants"]
 
@@ -138,119 +139,17 @@ class Mutant:
 
     def apply(self, source: str) -> str:
         """The mutated module source."""
-        lines = _lines(source)
+        lines = source_lines(source)
         head = "".join(lines[: self.line - 1]) + lines[self.line - 1][: self.col]
         tail = lines[self.end_line - 1][self.end_col :] + "".join(lines[self.end_line :])
         return head + self.replacement + tail
 
     def diff(self, source: str) -> tuple[str, str]:
         """The changed line(s) before and after, stripped (for reports)."""
-        before = _lines(source)[self.line - 1 : self.end_line]
-        mutated = _lines(self.apply(source))
-        after = mutated[self.line - 1 : self.line - 1 + len(_lines(self.replacement + "x"))]
+        before = source_lines(source)[self.line - 1 : self.end_line]
+        mutated = source_lines(self.apply(source))
+        after = mutated[self.line - 1 : self.line - 1 + len(source_lines(self.replacement + "x"))]
         return "\n".join(s.strip() for s in before), "\n".join(s.strip() for s in after)
-
-
-_SYMBOL: dict[type, str] = {
-    ast.Add: "+",
-    ast.Sub: "-",
-    ast.Mult: "*",
-    ast.Div: "/",
-    ast.FloorDiv: "//",
-    ast.Lt: "<",
-    ast.LtE: "<=",
-    ast.Gt: ">",
-    ast.GtE: ">=",
-    ast.Eq: "==",
-    ast.NotEq: "!=",
-    ast.Is: "is",
-    ast.IsNot: "is not",
-    ast.In: "in",
-    ast.NotIn: "not in",
-    ast.And: "and",
-    ast.Or: "or",
-}
-# How each operator's token looks in the text between its operands.
-_TOKEN: dict[type, str] = {
-    ast.Add: r"\+",
-    ast.Sub: r"-",
-    ast.Mult: r"\*",
-    ast.Div: r"/(?!/)",
-    ast.FloorDiv: r"//",
-    ast.Lt: r"<(?!=)",
-    ast.LtE: r"<=",
-    ast.Gt: r">(?!=)",
-    ast.GtE: r">=",
-    ast.Eq: r"==",
-    ast.NotEq: r"!=",
-    ast.Is: r"\bis\b(?!\s+not\b)",
-    ast.IsNot: r"\bis\s+not\b",
-    ast.In: r"(?<!not )\bin\b",
-    ast.NotIn: r"\bnot\s+in\b",
-    ast.And: r"\band\b",
-    ast.Or: r"\bor\b",
-}
-_LINE_END = re.compile(r"\r\n|\r|\n")
-
-
-def _lines(source: str) -> list[str]:
-    """The lines of ``source`` with their ends, split as the tokenizer splits them."""
-    out, at = [], 0
-    for m in _LINE_END.finditer(source):
-        out.append(source[at : m.end()])
-        at = m.end()
-    if at < len(source):
-        out.append(source[at:])
-    return out
-
-
-def _char_col(line: str, byte_col: int) -> int:
-    """A character column from ``ast``'s UTF-8 byte column."""
-    return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
-
-
-class _Text:
-    """The source text, addressed by ``ast`` positions."""
-
-    def __init__(self, source: str) -> None:
-        self.lines = _lines(source)
-
-    def start(self, node: ast.AST) -> tuple[int, int]:
-        """(line, character column) where ``node`` starts."""
-        line = node.lineno  # type: ignore[attr-defined]
-        return line, _char_col(self.lines[line - 1], node.col_offset)  # type: ignore[attr-defined]
-
-    def end(self, node: ast.AST) -> tuple[int, int]:
-        """(line, character column) just after ``node``."""
-        line = node.end_lineno  # type: ignore[attr-defined]
-        return line, _char_col(self.lines[line - 1], node.end_col_offset)  # type: ignore[attr-defined]
-
-    def between(self, a: tuple[int, int], b: tuple[int, int]) -> str:
-        """The text from position ``a`` to position ``b``."""
-        (l1, c1), (l2, c2) = a, b
-        if l1 == l2:
-            return self.lines[l1 - 1][c1:c2]
-        middle = "".join(self.lines[l1 : l2 - 1])
-        return self.lines[l1 - 1][c1:] + middle + self.lines[l2 - 1][:c2]
-
-    def seg(self, node: ast.AST) -> str:
-        """The text of ``node``."""
-        return self.between(self.start(node), self.end(node))
-
-    def swap_token(self, node: ast.AST, parts: list[ast.AST], old: list, new: list) -> str | None:
-        """The text of ``node`` with the operator token between ``parts[i]`` and
-        ``parts[i + 1]`` changed from ``old[i]`` to ``new[i]`` (None: not changed there);
-        None if a token is not found."""
-        out = [self.between(self.start(node), self.end(parts[0]))]
-        for i in range(len(parts) - 1):
-            gap = self.between(self.end(parts[i]), self.start(parts[i + 1]))
-            if old[i] is not None:
-                gap, n = re.subn(_TOKEN[type(old[i])], _SYMBOL[type(new[i])], gap, count=1)
-                if n != 1:
-                    return None
-            out += [gap, self.seg(parts[i + 1])]
-        out.append(self.between(self.end(parts[-1]), self.end(node)))
-        return "".join(out)
 
 
 # (family, operator, replacement node, the replacement's text where it can be written
@@ -258,7 +157,7 @@ class _Text:
 _Mutation = tuple[str, str, ast.AST, "str | None"]
 
 
-def _expr_mutations(node: ast.AST, text: _Text) -> Iterator[_Mutation]:
+def _expr_mutations(node: ast.AST, text: SourceText) -> Iterator[_Mutation]:
     """Every mutation of expression ``node``."""
     if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
         new_op = _ARITH[type(node.op)]()
@@ -310,7 +209,7 @@ def _int(value: int) -> ast.expr:
     return ast.Constant(value)
 
 
-def _call_mutations(node: ast.Call, text: _Text) -> Iterator[_Mutation]:
+def _call_mutations(node: ast.Call, text: SourceText) -> Iterator[_Mutation]:
     """The mutations of a call: ``range()`` bounds, swapped arguments, twin names, and
     in-place methods made out-of-place."""
     func = node.func
@@ -378,16 +277,16 @@ def _tensor_has(name: str) -> bool:
     return hasattr(torch.Tensor, name)
 
 
-def _stmt_mutations(node: ast.stmt, text: _Text) -> Iterator[_Mutation]:
+def _stmt_mutations(node: ast.stmt, text: SourceText) -> Iterator[_Mutation]:
     """Every mutation of statement ``node``."""
     if isinstance(node, ast.AugAssign) and type(node.op) in _ARITH:
         new_op = _ARITH[type(node.op)]()
         name = f"{_ARITH_NAME[type(node.op)]}-to-{_ARITH_NAME[type(new_op)]}"
         gap = text.between(text.end(node.target), text.start(node.value))
-        sym = _SYMBOL[type(node.op)]
+        sym = SYMBOL[type(node.op)]
         head = text.seg(node.target)
         value = text.between(text.start(node.value), text.end(node))
-        close = head + gap.replace(sym + "=", _SYMBOL[type(new_op)] + "=", 1) + value
+        close = head + gap.replace(sym + "=", SYMBOL[type(new_op)] + "=", 1) + value
         yield "arith", name, ast.AugAssign(node.target, new_op, node.value), close
         assign = head + gap.replace(sym + "=", "=", 1) + value
         yield "aug-to-assign", "aug-to-assign", ast.Assign([node.target], node.value), assign
@@ -475,7 +374,7 @@ def generate_mutants(
     """
     regions = find_regions(source, filename)
     tree = ast.parse(source, filename)
-    text = _Text(source)
+    text = SourceText(source)
     skip = _skipped(tree)
     parents = _parents(tree)
     wanted = set(families or OPERATORS)
@@ -513,7 +412,7 @@ def generate_mutants(
 
 def _make(
     source: str,
-    text: _Text,
+    text: SourceText,
     tree: ast.Module,
     parents: dict[int, tuple[ast.AST, str, int | None]],
     node: ast.AST,
@@ -550,8 +449,8 @@ def _make(
             end_col=end_col,
             replacement=replacement,
         )
-        mutated = _lines(m.apply(source))
-        shift = (end_line - line) - (len(_lines(replacement + "x")) - 1)
+        mutated = source_lines(m.apply(source))
+        shift = (end_line - line) - (len(source_lines(replacement + "x")) - 1)
         snippet = "".join(mutated[top_start - 1 : top_end - shift])
         try:
             got = ast.parse(snippet)

@@ -27,7 +27,7 @@ import torch
 from matplotlib import pyplot as plt
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from autograder import probe_helpers
+from autograder.testing import probe_helpers
 from solutions import hw07_nqm as ref
 
 F64 = torch.float64

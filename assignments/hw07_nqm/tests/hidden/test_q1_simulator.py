@@ -1,6 +1,6 @@
 import torch
 
-from autograder import probe_helpers
+from autograder.runtime import probe_helpers
 from autograder.testing import T1, probe
 
 F64 = torch.float64
@@ -197,6 +197,6 @@ def test_q1_noise_floor_figure(grade):
         for alpha, B in ((0.1, 1), (0.1, 8), (0.4, 8), (0.4, 32))[: 2 + 2 * i]:
             curve = torch.rand(13, generator=gen, dtype=F64) + 0.01
             items.append([alpha, B, curve, float(curve.min()) * 0.9])
-        grade.compare(
+        grade.compare_figure(
             noise_floor_figure, items, case=f"{len(items)} settings, 12 steps (case {i})", **T1
         )

@@ -171,55 +171,11 @@ def _properties(h, c, w0, alpha, B, beta):
     }
 
 
-def _holds(prop, got):
-    try:
-        return bool(prop(got))
-    except Exception:  # wrong types or shapes
-        return False
-
-
 _USES = {  # the probe's values each property is about
     "300 steps reach the steady state": ("long", "floor"),
     "β = 0 is SGD's risk": ("beta 0",),
     "the floor over SGD's tends to 1/(1 − β) as αh → 0": ("small step ratio",),
 }
-
-
-# A property of the student's values alone is met by trivial answers too (zeros do halve
-# when B doubles, a constant does reach its own "steady state"). So a property case is
-# credited only when the values it is about are also the reference's, to 1e-6 relative:
-# the exact values are graded at T1 by the matches_reference test, this only rules out
-# answers that satisfy the property by being degenerate.
-def _off_values(got, ref, keys):
-    """The keys among ``keys`` where the student's value is not the reference's."""
-    off = []
-    for k in keys:
-        try:
-            a, b = got[k], ref[k]
-            ok = (
-                isinstance(a, torch.Tensor)
-                and a.shape == b.shape
-                and bool(torch.allclose(a, b, rtol=1e-6, atol=1e-12))
-            )
-        except Exception:  # not a dict, a missing key, wrong types
-            ok = False
-        if not ok:
-            off.append(k)
-    return off
-
-
-def _check_properties(grade, properties, got, ref, label):
-    for what, prop in properties.items():
-        holds = _holds(prop, got)
-        off = _off_values(got, ref, _USES[what]) if holds else []
-        if not holds:
-            message = f"property fails: {what}"
-        else:
-            message = (
-                f"the property holds, but your values for {', '.join(off)} are not the "
-                "expected ones, so it earns nothing on its own"
-            )
-        grade.check(holds and not off, case=f"{what}: {label(what)}", message=message)
 
 
 def test_q4_theory(grade):
@@ -240,4 +196,4 @@ def test_q4_theory(grade):
         got, ref = grade.run_and_reference(momentum_pieces, h, c, alpha, B, beta, w0, case=case)
         if got is None:
             continue
-        _check_properties(grade, _properties(h, c, w0, alpha, B, beta), got, ref, label)
+        grade.check_properties(_properties(h, c, w0, alpha, B, beta), got, ref, _USES, case=label)

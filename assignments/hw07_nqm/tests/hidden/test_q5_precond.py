@@ -25,6 +25,16 @@ def precond_pieces(ns, h, c, alpha, B, p, w0):
     }
 
 
+# q5's functions may call q2's (the reference's do): while they run, q2's functions answer
+# the calls the reference makes with the reference's values, so a q2 bug costs q2 only.
+Q2 = ("sgd_risk", "sgd_steady_state")
+
+
+def _with_q2(grade, probe_, *args):
+    """``probe_`` with q2's functions replayed, and its arguments (replay first)."""
+    return grade.replaying(probe_), grade.reference_calls(probe_, Q2, *args), *args
+
+
 def _config(gen, d):
     h = 0.1 + 1.9 * torch.rand(d, generator=gen, dtype=F64)
     c = 0.3 + 1.7 * torch.rand(d, generator=gen, dtype=F64)
@@ -46,14 +56,7 @@ def test_q5_matches_reference(grade):
             alpha = round(min(alpha, 1.9 / float((h ** (1 - p)).max())), 4)
         n = (0, 1, 17, 300, 40)[i]
         grade.compare(
-            precond_exact,
-            h,
-            c,
-            alpha,
-            B,
-            p,
-            w0,
-            n,
+            *_with_q2(grade, precond_exact, h, c, alpha, B, p, w0, n),
             case=f"d = {d}, α = {alpha}, B = {B}, p = {p}, k = 0…{n} (case {i})",
             **T1,
         )
@@ -62,14 +65,7 @@ def test_q5_matches_reference(grade):
     alphas = torch.tensor([[0.1], [0.4], [0.9]], dtype=F64)
     ps = torch.tensor([[0.5], [1.0], [0.0]], dtype=F64)
     grade.compare(
-        precond_exact,
-        h,
-        c,
-        alphas,
-        B,
-        ps,
-        w0,
-        10,
+        *_with_q2(grade, precond_exact, h, c, alphas, B, ps, w0, 10),
         case="alpha and p (3, 1) tensors: results of shape (11, 3, 3)",
         **T1,
     )
@@ -96,55 +92,11 @@ def _properties(h, c, w0, alpha, B, p):
     }
 
 
-def _holds(prop, got):
-    try:
-        return bool(prop(got))
-    except Exception:  # wrong types or shapes
-        return False
-
-
 _USES = {  # the probe's values each property is about
     "p = 0 is SGD's risk": ("p 0",),
     "p = 1 contracts every coordinate by (1 − α)² per step": ("quiet p 1",),
     "floor(p) / floor(0) = h^(−p)(2 − αh)/(2 − αh^(1−p))": ("floor p", "floor p 0"),
 }
-
-
-# A property of the student's values alone is met by trivial answers too (zeros do halve
-# when B doubles, a constant does reach its own "steady state"). So a property case is
-# credited only when the values it is about are also the reference's, to 1e-6 relative:
-# the exact values are graded at T1 by the matches_reference test, this only rules out
-# answers that satisfy the property by being degenerate.
-def _off_values(got, ref, keys):
-    """The keys among ``keys`` where the student's value is not the reference's."""
-    off = []
-    for k in keys:
-        try:
-            a, b = got[k], ref[k]
-            ok = (
-                isinstance(a, torch.Tensor)
-                and a.shape == b.shape
-                and bool(torch.allclose(a, b, rtol=1e-6, atol=1e-12))
-            )
-        except Exception:  # not a dict, a missing key, wrong types
-            ok = False
-        if not ok:
-            off.append(k)
-    return off
-
-
-def _check_properties(grade, properties, got, ref, label):
-    for what, prop in properties.items():
-        holds = _holds(prop, got)
-        off = _off_values(got, ref, _USES[what]) if holds else []
-        if not holds:
-            message = f"property fails: {what}"
-        else:
-            message = (
-                f"the property holds, but your values for {', '.join(off)} are not the "
-                "expected ones, so it earns nothing on its own"
-            )
-        grade.check(holds and not off, case=f"{what}: {label(what)}", message=message)
 
 
 def test_q5_theory(grade):
@@ -162,7 +114,9 @@ def test_q5_theory(grade):
             q = "" if what.startswith(("p = 0", "p = 1")) else f", p = {p}"
             return f"α = {alpha}, B = {B}{q} (case {i})"
 
-        got, ref = grade.run_and_reference(precond_pieces, h, c, alpha, B, p, w0, case=case)
+        got, ref = grade.run_and_reference(
+            *_with_q2(grade, precond_pieces, h, c, alpha, B, p, w0), case=case
+        )
         if got is None:
             continue
-        _check_properties(grade, _properties(h, c, w0, alpha, B, p), got, ref, label)
+        grade.check_properties(_properties(h, c, w0, alpha, B, p), got, ref, _USES, case=label)

@@ -2,7 +2,7 @@ import math
 
 import torch
 
-from autograder import probe_helpers
+from autograder.runtime import probe_helpers
 from autograder.testing import T0, T1, probe
 
 F64 = torch.float64
@@ -29,6 +29,16 @@ def steps_figure(ns, batch_sizes, tab):
     data = probe_helpers.figure_data(fig)
     ns.plt.close(fig)
     return data
+
+
+# steps_to_target uses the exact risks of q2–q5 by design: while it runs, those answer the
+# calls the reference makes with the reference's values, so their bugs cost q2–q5 only.
+RISKS = ("sgd_risk", "momentum_risk", "ema_risk", "precond_risk")
+
+
+def _with_risks(grade, probe_, *args):
+    """``probe_`` with q2–q5's risks replayed, and its arguments (replay first)."""
+    return grade.replaying(probe_), grade.reference_calls(probe_, RISKS, *args), *args
 
 
 def _tiny(gen):
@@ -60,30 +70,14 @@ def test_q6_steps_to_target(grade):
         h, c, w0, target, grids = _tiny(gen)
         B = int(2 ** torch.randint(0, 7, (1,), generator=gen))
         grade.compare(
-            first_hit,
-            method,
-            h,
-            c,
-            B,
-            w0,
-            target,
-            grids[method],
-            500,
+            *_with_risks(grade, first_hit, method, h, c, B, w0, target, grids[method], 500),
             case=f"{method}, d = 4, B = {B}, grid {grids[method]}, k_max = 500 (case {i})",
             **T0,
         )
     gen = torch.Generator().manual_seed(6)
     h, c, w0, _, grids = _tiny(gen)
     grade.compare(
-        first_hit,
-        "ema",
-        h,
-        c,
-        1,
-        w0,
-        1e-6,
-        grids["ema"],
-        100,
+        *_with_risks(grade, first_hit, "ema", h, c, 1, w0, 1e-6, grids["ema"], 100),
         case="a target no setting reaches: (k_max + 1, {})",
         **T0,
     )
@@ -94,14 +88,7 @@ def test_q6_regime_table(grade):
         h, c, w0, target, grids = _tiny(gen)
         batch_sizes = [1, int(2 ** torch.randint(2, 7, (1,), generator=gen))]
         grade.compare(
-            table,
-            batch_sizes,
-            h,
-            c,
-            w0,
-            target,
-            grids,
-            300,
+            *_with_risks(grade, table, batch_sizes, h, c, w0, target, grids, 300),
             case=f"B ∈ {batch_sizes}, four methods, k_max = 300 (case {i})",
             **T0,
         )
@@ -133,15 +120,18 @@ def test_q6_first_hit_in_closed_form(grade):
             k, _ = _closed_form_first_hit(h, h, w0, alpha, B, target)
         case = f"p = 1, α = {alpha}, B = {B}: the first hit is k = {k} in closed form (case {i})"
         got = grade.run(
-            first_hit,
-            "precond",
-            h,
-            h.clone(),
-            B,
-            w0,
-            target,
-            {"alpha": [alpha], "p": [1.0]},
-            2000,
+            *_with_risks(
+                grade,
+                first_hit,
+                "precond",
+                h,
+                h.clone(),
+                B,
+                w0,
+                target,
+                {"alpha": [alpha], "p": [1.0]},
+                2000,
+            ),
             case=case,
         )
         if got is not None:
@@ -152,7 +142,8 @@ def test_q6_first_hit_in_closed_form(grade):
             )
     case = "a target above the initial risk is met at k = 0"
     got = grade.run(
-        first_hit, "sgd", h, h.clone(), 1, w0, 2 * start, {"alpha": [0.1]}, 50, case=case
+        *_with_risks(grade, first_hit, "sgd", h, h.clone(), 1, w0, 2 * start, {"alpha": [0.1]}, 50),
+        case=case,
     )
     if got is not None:
         grade.check(
@@ -171,7 +162,7 @@ def test_q6_steps_figure(grade):
             )
             for m in ("sgd", "momentum", "ema", "precond")
         }
-        grade.compare(
+        grade.compare_figure(
             steps_figure,
             batch_sizes,
             tab,

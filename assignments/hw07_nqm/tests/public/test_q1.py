@@ -1,6 +1,6 @@
 import torch
 
-from autograder import probe_helpers
+from autograder.runtime import probe_helpers
 from autograder.testing import T1, probe
 
 H = torch.tensor([1.0, 0.5, 0.25], dtype=torch.float64)
@@ -43,6 +43,21 @@ def test_q1_steps(grade):
 
 def test_q1_simulation(grade):
     grade.compare(small_simulation, H, case="momentum β = 0.5: 8 runs, 5 steps, seed 0", **T1)
+
+
+@probe
+def one_coordinate(ns):
+    torch.set_num_threads(1)
+    h = torch.tensor([0.8], dtype=torch.float64)
+    gen = torch.Generator().manual_seed(1)
+    return ns.simulate_nqm(
+        h, h, 0.5, 1, torch.ones(1, dtype=torch.float64), 4, 1, gen, "ema", gamma=0.5
+    )
+
+
+def test_q1_other_sizes(grade):
+    # the size comes from h (here one coordinate, one run), never from a global
+    grade.compare(one_coordinate, case="EMA γ = 0.5: d = 1, 1 run, 4 steps, seed 1", **T1)
 
 
 def test_q1_figure(grade):

@@ -1,6 +1,6 @@
 import torch
 
-from autograder import probe_helpers
+from autograder.runtime import probe_helpers
 from autograder.testing import T0, T1, probe
 
 H = torch.tensor([1.0, 0.5, 0.25], dtype=torch.float64)

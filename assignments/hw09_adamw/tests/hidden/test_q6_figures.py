@@ -1,6 +1,6 @@
 import torch
 
-from autograder import probe_helpers
+from autograder.runtime import probe_helpers
 from autograder.testing import T1, probe
 
 
@@ -73,7 +73,9 @@ def test_q6_mechanics_figure(grade):
             "m_hat": _curve(gen, T),
             "v_hat": _curve(gen, T),
         }
-        grade.compare(mechanics_figure, data, case=f"{T} steps, {len(beta2s)} values of β₂", **T1)
+        grade.compare_figure(
+            mechanics_figure, data, case=f"{T} steps, {len(beta2s)} values of β₂", **T1
+        )
 
 
 def test_q6_comparison_figure(grade):
@@ -89,4 +91,4 @@ def test_q6_comparison_figure(grade):
             }
             for name in names
         }
-        grade.compare(comparison_figure, histories, case=f"{len(names)} optimisers", **T1)
+        grade.compare_figure(comparison_figure, histories, case=f"{len(names)} optimisers", **T1)

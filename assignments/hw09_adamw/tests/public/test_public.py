@@ -1,6 +1,6 @@
 import torch
 
-from autograder import probe_helpers
+from autograder.runtime import probe_helpers
 from autograder.testing import T1, T2, probe
 
 W0 = torch.tensor([[0.5, -1.0], [2.0, 0.25]], dtype=torch.float64)

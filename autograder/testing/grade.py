@@ -1,168 +1,28 @@
-"""The API of hidden and public tests: probes, tolerance tiers, and the ``grade`` fixture.
-
-A test is a function ``test_qK_<what>(grade)``. It builds inputs (from ``grade.cases``'
-deterministic generators or fixed lecture cases) and asks ``grade`` to run probes:
-
-- ``grade.compare(probe, *args, case=..., **T1)``: run on the student's namespace in the
-  sandbox and on the reference in this (trusted) process; compare here.
-- ``grade.run(probe, *args, case=...)``: the student's value alone, for property checks
-  with ``grade.check(condition, case=..., message=...)``.
-- ``grade.reference(probe, *args)``: the reference's value alone.
-- ``grade.run_and_reference(probe, *args, case=...)``: both values, computed at the same
-  time (for a student-side measurement, such as a leaderboard's, that the reference checks).
-
-Each ``compare``, each ``check`` and each failed ``run`` is one *case*; a test earns its
-share of the question's points in proportion to the cases it passed.
-"""
+"""The ``grade`` fixture: runs probes on both sides, compares, and records cases."""
 
 from __future__ import annotations
 
 import hashlib
-import inspect
 import math
-import textwrap
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import torch
 
-from . import probe_helpers
-from .compare import Tolerance, compare
-from .untrusted_text import code_block, code_span, escape_markdown, student_text
-from .wire import decode, encode
+from ..runtime import probe_helpers
+from ..runtime.compare import Tolerance, compare
+from ..runtime.outcomes import Failure
+from ..runtime.wire import decode, encode
+from ..untrusted_text import escape_markdown
+from .figures import figure_differs
+from .probes import Probe
+from .records import CaseRecord, StudentBackend, StudentOutcome, failure_message, passed_fraction
 
-__all__ = [
-    "T0",
-    "T1",
-    "T2",
-    "CaseRecord",
-    "Grade",
-    "Probe",
-    "StudentBackend",
-    "figure_differs",
-    "passed_fraction",
-    "probe",
-]
-
-T0: dict[str, float] = {"rtol": 0.0, "atol": 0.0}
-T1: dict[str, float] = {"rtol": 1e-10, "atol": 1e-12}
-T2: dict[str, float] = {"rtol": 1e-6, "atol": 1e-9}
-
-
-# ------------------------------------------------------------------------------- probes
-
-
-def _probe_scope() -> dict:
-    import numpy as np
-
-    from . import probe_helpers
-
-    return {
-        "torch": torch,
-        "np": np,
-        "numpy": np,
-        "math": math,
-        "probe_helpers": probe_helpers,
-        "__name__": "probe",
-    }
-
-
-class Probe:
-    """A self-contained function ``fn(ns, *args) -> plain data``.
-
-    Its source is what runs on both sides: in the sandbox, and here, compiled in the same
-    restricted scope (``torch``, ``np``, ``math``, ``probe_helpers``), so a probe that
-    leans on its test module's globals fails on the reference too and the build's
-    verification catches it.
-    """
-
-    def __init__(self, fn: Callable) -> None:
-        if fn.__code__.co_freevars:
-            raise TypeError(
-                f"probe {fn.__name__} must not capture variables "
-                f"({', '.join(fn.__code__.co_freevars)})"
-            )
-        lines = textwrap.dedent(inspect.getsource(fn)).splitlines()
-        while lines and lines[0].lstrip().startswith("@"):
-            lines.pop(0)
-        self.name = fn.__name__
-        self.source = "\n".join(lines) + "\n"
-        scope = _probe_scope()
-        exec(compile(self.source, f"<probe {self.name}>", "exec"), scope)
-        self.fn = scope[self.name]
-
-    @property
-    def spec(self) -> dict:
-        return {"name": self.name, "source": self.source}
-
-    def __call__(self, ns: Any, *args: Any) -> Any:
-        return self.fn(ns, *args)
-
-    def __repr__(self) -> str:
-        return f"<probe {self.name}>"
-
-
-def probe(fn: Callable) -> Probe:
-    """Decorator: mark ``fn(ns, *args)`` as a probe."""
-    return Probe(fn)
-
-
-def roundtrip(value: Any) -> Any:
-    """``value`` as it looks after crossing the wire (tuples become lists, and so on)."""
-    return decode(*encode(value))
-
-
-# ------------------------------------------------------------------------------ backends
-
-
-@dataclass
-class StudentOutcome:
-    """What running a probe on the student's side gave."""
-
-    ok: bool
-    value: Any = None
-    kind: str = ""  # for failures: not_implemented, missing, forbidden, exception, timeout, ...
-    message: str = ""
-    traceback: str = ""
-
-
-class StudentBackend(Protocol):
-    """Runs a probe on the student's definitions (in the sandbox, when grading).
-
-    ``start`` sends the work off and returns a function that waits for its outcome, so the
-    reference can be computed here while the sandbox computes the student's value.
-    ``limit_s``: the time left in the question's (or the submission's) budget; a backend
-    with a time limit per call takes the smaller of the two.
-    """
-
-    def start(
-        self,
-        question: str,
-        forbidden: list[str],
-        probe: Probe,
-        args: list,
-        seed: int,
-        limit_s: float | None = None,
-    ) -> Callable[[], StudentOutcome]: ...
-
+__all__ = ["Grade", "derive_seed", "seeded"]
 
 seeded = probe_helpers.seeded  # what the sandbox child does for a call, undone after
-
-
-# ------------------------------------------------------------------------------- grading
-
-
-@dataclass
-class CaseRecord:
-    """One case of a test: passed or not, and what to tell the student."""
-
-    case: str
-    passed: bool
-    message: str = ""
-    kind: str = ""
-    weight: float = 1.0  # how many cases this record stands for (see runner: not reached)
 
 
 # Reference values by (probe, inputs, seed, default dtype, reference module). Seeds are
@@ -230,7 +90,7 @@ class Grade:
             scope = "question" if self.deadline_of_question else "submission"
             outcome = StudentOutcome(
                 False,
-                kind="budget",
+                kind=Failure.BUDGET,
                 message=f"the grading time budget for this {scope} ran out before this "
                 "case (earlier cases were slow)",
             )
@@ -299,7 +159,7 @@ class Grade:
                     case,
                     False,
                     f"wrong result: your value could not be compared ({type(exc).__name__})",
-                    "mismatch",
+                    Failure.MISMATCH,
                 )
             )
             return False
@@ -313,7 +173,7 @@ class Grade:
                 case,
                 False,
                 f"wrong result{where}: {escape_markdown(mismatch.message)}",
-                "mismatch",
+                Failure.MISMATCH,
             )
         )
         return False
@@ -364,6 +224,64 @@ class Grade:
         )
         return passed
 
+    def check_properties(
+        self,
+        properties: dict[str, Callable[[Any], Any]],
+        got: Any,
+        ref: Any,
+        uses: dict[str, tuple[str, ...]],
+        *,
+        case: str | Callable[[str], str],
+        rtol: float = 1e-6,
+        atol: float = 1e-12,
+    ) -> int:
+        """One case per property of a probe's dict of values; returns how many passed.
+
+        ``properties`` maps a property, in words, to a predicate on the student's value
+        ``got`` (an exception in it counts as "does not hold"). ``uses`` names, for each
+        property, the keys of ``got`` it is about. A property of the student's values alone
+        is met by degenerate answers too (zeros halve when B doubles, a constant reaches its
+        own "steady state"), so a property earns nothing unless its values are also the
+        reference's (``ref``, the same probe on the reference): each key in ``uses[what]``
+        must be a tensor of the reference's shape within ``rtol``/``atol`` of it. ``case``
+        is the case's name, or a function of the property giving it (the property's words
+        are put in front).
+        """
+        passed = 0
+        for what, prop in properties.items():
+            try:
+                holds = bool(prop(got))
+            except Exception:  # the student's values have the wrong types or shapes
+                holds = False
+            off = _keys_off(got, ref, uses.get(what, ()), rtol, atol) if holds else []
+            if not holds:
+                message = f"property fails: {what}"
+            else:
+                message = (
+                    f"the property holds, but your values for {', '.join(off)} are not the "
+                    "expected ones (see the cases that compare values), so it earns nothing "
+                    "on its own"
+                )
+            label = case(what) if callable(case) else case
+            passed += self.check(holds and not off, case=f"{what}: {label}", message=message)
+        return passed
+
+    def reference_calls(
+        self, probe_: Probe, names: tuple[str, ...], *args: Any, torch_classes: dict | None = None
+    ) -> dict:
+        """What an earlier question's functions answered while ``probe_`` ran on the
+        reference: see :func:`autograder.testing.replay.reference_calls`."""
+        from .replay import reference_calls
+
+        return reference_calls(self, probe_, names, *args, torch_classes=torch_classes)
+
+    def replaying(self, probe_: Probe) -> Probe:
+        """``probe_`` taking a replay as its first argument: see
+        :func:`autograder.testing.replay.replaying`."""
+        from .replay import replaying
+
+        return replaying(probe_)
+
     def leaderboard(self, name: str, value: float | str, order: str = "desc") -> None:
         """Post a value to Gradescope's leaderboard (``order``: "asc" if lower is better).
 
@@ -385,79 +303,20 @@ class Grade:
         return passed_fraction(self.records)
 
 
-def passed_fraction(records: list[CaseRecord]) -> float:
-    """The share of cases passed, each record counting its weight."""
-    total = sum(r.weight for r in records)
-    return sum(r.weight for r in records if r.passed) / total if total else 0.0
-
-
-def failure_message(question: str, outcome: StudentOutcome) -> str:
-    """Words for a student about a failed probe call.
-
-    The message and traceback of a failed call came from the sandbox: they are capped and
-    escaped (``untrusted_text``), so they cannot forge feedback.
-    """
-    kind = outcome.kind
-    msg = student_text(outcome.message)
-    if kind == "not_implemented":
-        return f"not implemented yet ({msg})"
-    if kind == "missing":
-        text = (
-            f"your notebook does not define {code_span(outcome.message)}; keep the names and "
-            "signatures given in the notebook (was it renamed, or did its cell fail to load?)"
-        )
-        return f"{text}. Note: {student_text(outcome.traceback)}" if outcome.traceback else text
-    if kind == "forbidden":
-        return f"refused: {msg}"
-    if kind == "exception":
-        tb = outcome.traceback
-        block = f"\n{code_block(tb)}" if tb and tb != outcome.message else ""
-        return f"your code raised {msg}{block}"
-    if kind == "timeout":
-        return f"timed out: {msg}"
-    return msg or student_text(kind)
-
-
-def figure_differs(expected: Any, actual: Any, tol: dict) -> str | None:
-    """How a figure's data (``probe_helpers.figure_data``) differ from the reference's, in
-    words (None: they agree), on what the docstrings name: the number of axes, each axes'
-    scales and whether its axis labels are set, and each of its labelled lines, found by
-    its label, with its x and y. Extra lines (markers, reference lines) are fine, and so is
-    any styling. Decided here, on the trusted side."""
-    if not isinstance(actual, dict) or not isinstance(actual.get("axes"), list):
-        error = actual.get("error") if isinstance(actual, dict) else None
-        return escape_markdown(str(error)) if error else "no figure data came back"
-    n = expected["n_axes"]
-    if actual.get("n_axes") != n or len(actual["axes"]) != n:
-        return f"expected {n} axes, got {escape_markdown(repr(actual.get('n_axes')))}"
-    for i, (want, got) in enumerate(zip(expected["axes"], actual["axes"])):
-        where = f"axes {i}" if n > 1 else "the axes"
-        got = got if isinstance(got, dict) else {}
-        for key in ("xscale", "yscale", "has_xlabel", "has_ylabel"):
-            if got.get(key) != want[key]:
-                return (
-                    f"{where}: {key} should be {want[key]!r}, got "
-                    f"{escape_markdown(repr(got.get(key)))}"
-                )
-        lines = [ln for ln in got.get("lines") or [] if isinstance(ln, dict)]
-        for line in want["lines"]:
-            same = [ln for ln in lines if ln.get("label") == line["label"]]
-            if not same:
-                labels = escape_markdown(repr([ln.get("label") for ln in lines]))
-                return f"{where}: no line labelled {line['label']!r} (its lines: {labels})"
-            mismatches = []
-            for candidate in same:
-                try:
-                    mismatch = compare(
-                        {"x": line["x"], "y": line["y"]},
-                        {"x": candidate.get("x"), "y": candidate.get("y")},
-                        Tolerance(**tol),
-                    )
-                except Exception as exc:  # whatever the student sent, it does not match
-                    mismatch = f"unreadable ({type(exc).__name__})"
-                if mismatch is None:
-                    break
-                mismatches.append(mismatch)
-            else:
-                return f"{where}, line {line['label']!r}: {escape_markdown(str(mismatches[0]))}"
-    return None
+def _keys_off(got: Any, ref: Any, keys: tuple[str, ...], rtol: float, atol: float) -> list[str]:
+    """The keys among ``keys`` where ``got``'s value is not a tensor close to ``ref``'s."""
+    off = []
+    for key in keys:
+        try:
+            a, b = got[key], ref[key]
+            ok = (
+                isinstance(a, torch.Tensor)
+                and isinstance(b, torch.Tensor)
+                and a.shape == b.shape
+                and bool(torch.allclose(a, b, rtol=rtol, atol=atol))
+            )
+        except Exception:  # not a dict, a missing key, wrong types
+            ok = False
+        if not ok:
+            off.append(key)
+    return off

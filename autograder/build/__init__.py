@@ -1,0 +1,1 @@
+"""``make dist``: student bundles, Gradescope zips, solution notebooks, and their checks."""
