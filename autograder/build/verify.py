@@ -16,11 +16,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .bundle import (BuildResult, copy_runtime_next_to, find_leaks, read_zip, unpack_student_bundle)
 from ..course import Course
-from ..runtime.outcomes import Failure
 from ..grading.runner import GradeReport, grade_cells
 from ..grading.submission import read_submission
+from ..runtime.outcomes import Failure
+from .bundle import BuildResult, copy_runtime_next_to, find_leaks, read_zip, unpack_student_bundle
+from .helpers_check import helpers_problems
 
 __all__ = ["Verification", "execute_notebook", "verify_build"]
 
@@ -72,6 +73,7 @@ def verify_build(course: Course, result: BuildResult, execute: bool = True) -> V
     reference_source = course.reference_path(a.id).read_text(encoding="utf-8")
 
     leaks = find_leaks(read_zip(result.student_zip), reference_source)
+    v.problems += helpers_problems(course, a)
     if leaks:
         v.problems.append("student zip leaks solution lines: " + "; ".join(leaks[:5]))
     from ..sandbox.traps import unresolvable

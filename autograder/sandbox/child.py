@@ -64,8 +64,7 @@ def _student_traceback(exc: BaseException, limit: int = 6) -> str:
 def _runtime_stub_module() -> types.ModuleType:
     """``autograde_check`` as seen while grading: check() does nothing here."""
     mod = types.ModuleType("autograde_check")
-    mod.check = lambda *args, **kwargs: None
-    mod.check_all = lambda *args, **kwargs: None
+    vars(mod).update(check=lambda *args, **kwargs: None, check_all=lambda *args, **kwargs: None)
     return mod
 
 
@@ -120,24 +119,42 @@ def _load(cells: list, names: dict) -> dict:
     }
 
 
+def _probe_scope() -> dict:
+    import math
+
+    import numpy as np
+    import torch
+
+    from ..runtime import probe_helpers
+
+    return {
+        "torch": torch,
+        "np": np,
+        "numpy": np,
+        "math": math,
+        "probe_helpers": probe_helpers,
+        "__name__": "probe",
+    }
+
+
 def _compile_probe(spec: dict, cache: dict):
-    key = (spec["name"], spec["source"])
+    """The probe function of ``spec`` (name, source, and the assignment's helpers source
+    if it has one), compiled once; the same scope as on the trusted side
+    (``autograder.testing.probes.probe_scope``)."""
+    helpers = spec.get("helpers")
+    key = (spec["name"], spec["source"], helpers)
     if key not in cache:
-        import math
+        import types
 
-        import numpy as np
-        import torch
-
-        from ..runtime import probe_helpers
-
-        scope = {
-            "torch": torch,
-            "np": np,
-            "numpy": np,
-            "math": math,
-            "probe_helpers": probe_helpers,
-            "__name__": "probe",
-        }
+        scope = _probe_scope()
+        if isinstance(helpers, str):
+            module = cache.get(("helpers", helpers))
+            if module is None:
+                module = types.ModuleType("helpers")
+                module.__dict__.update(_probe_scope(), __name__="helpers")
+                exec(compile(helpers, "<probe helpers>", "exec"), module.__dict__)
+                cache[("helpers", helpers)] = module
+            scope["helpers"] = module
         exec(compile(spec["source"], f"<probe {spec['name']}>", "exec"), scope)
         cache[key] = scope[spec["name"]]
     return cache[key]
@@ -235,7 +252,8 @@ def main(argv: list[str]) -> int:
     names: dict = {"__name__": "submission", "__builtins__": __builtins__}
     report = _load(hello["cells"], names)
     write_message(reply_fd, report)
-    ns, cache = Namespace(names), {}
+    ns = Namespace(names)
+    cache: dict = {}  # compiled probes, by name and source (_compile_probe)
     while True:
         try:
             req = read_message(request_fd)

@@ -21,7 +21,7 @@ from ..runtime import probe_helpers
 from ..runtime.compare import Mismatch, Tolerance, compare
 from .figures import figure_differs
 from .grade import Grade, derive_seed, seeded
-from .probes import T0, T1, T2, Probe, probe, roundtrip
+from .probes import T0, T1, T2, Probe, assignment_helpers, probe, roundtrip
 from .records import CaseRecord, StudentBackend, StudentOutcome, failure_message, passed_fraction
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "StudentBackend",
     "StudentOutcome",
     "Tolerance",
+    "assignment_helpers",
     "compare",
     "derive_seed",
     "failure_message",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..runtime.compare import Tolerance, compare
+from ..runtime.compare import Mismatch, Tolerance, compare
 from ..untrusted_text import escape_markdown
 
 __all__ = ["figure_differs"]
@@ -40,6 +40,7 @@ def figure_differs(expected: Any, actual: Any, tol: dict) -> str | None:
                 return f"{where}: no line labelled {line['label']!r} (its lines: {labels})"
             mismatches = []
             for candidate in same:
+                mismatch: Mismatch | str | None
                 try:
                     mismatch = compare(
                         {"x": line["x"], "y": line["y"]},

@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
+import re
 import textwrap
+import types
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
 
 from ..runtime.wire import decode, encode
 
-__all__ = ["T0", "T1", "T2", "Probe", "probe", "probe_scope", "roundtrip"]
+__all__ = [
+    "HELPERS_FILE",
+    "T0",
+    "T1",
+    "T2",
+    "Probe",
+    "assignment_helpers",
+    "helpers_module",
+    "helpers_source_for",
+    "probe",
+    "probe_scope",
+    "roundtrip",
+]
 
 T0: dict[str, float] = {"rtol": 0.0, "atol": 0.0}
 T1: dict[str, float] = {"rtol": 1e-10, "atol": 1e-12}
@@ -22,12 +38,20 @@ T2: dict[str, float] = {"rtol": 1e-6, "atol": 1e-9}
 # ------------------------------------------------------------------------------- probes
 
 
-def probe_scope() -> dict:
+#: An assignment's probe helpers: ``assignments/<id>/tests/helpers.py``. Probes of that
+#: assignment's tests use them as ``helpers.name(...)``. The file's source is shipped to the
+#: sandbox with each probe, so it must hold nothing secret (the build checks it).
+HELPERS_FILE = "helpers.py"
+
+
+def probe_scope(helpers_source: str | None = None) -> dict:
+    """The globals a probe runs with, on both sides: ``torch``, ``np``, ``math``,
+    ``probe_helpers``, and ``helpers`` when the assignment has a helpers file."""
     import numpy as np
 
     from ..runtime import probe_helpers
 
-    return {
+    scope = {
         "torch": torch,
         "np": np,
         "numpy": np,
@@ -35,13 +59,40 @@ def probe_scope() -> dict:
         "probe_helpers": probe_helpers,
         "__name__": "probe",
     }
+    if helpers_source is not None:
+        scope["helpers"] = helpers_module(helpers_source)
+    return scope
+
+
+@functools.lru_cache(maxsize=32)
+def helpers_module(source: str) -> types.ModuleType:
+    """The helpers file as a module, compiled in the probes' own restricted scope (what
+    the sandbox child does with the same source)."""
+    module = types.ModuleType("helpers")
+    module.__dict__.update(probe_scope())
+    module.__dict__["__name__"] = "helpers"
+    exec(compile(source, "<probe helpers>", "exec"), module.__dict__)
+    return module
+
+
+def helpers_source_for(test_file: str | None) -> str | None:
+    """The source of ``tests/helpers.py`` of the assignment a test file belongs to
+    (``tests/hidden/test_*.py`` or ``tests/public/test_*.py``), or None."""
+    if not test_file:
+        return None
+    tests = Path(test_file).resolve().parent.parent
+    helpers = tests / HELPERS_FILE
+    if tests.name != "tests" or not helpers.is_file():
+        return None
+    return helpers.read_text(encoding="utf-8")
 
 
 class Probe:
     """A self-contained function ``fn(ns, *args) -> plain data``.
 
     Its source is what runs on both sides: in the sandbox, and here, compiled in the same
-    restricted scope (``torch``, ``np``, ``math``, ``probe_helpers``), so a probe that
+    restricted scope (``torch``, ``np``, ``math``, ``probe_helpers``, and the assignment's
+    ``helpers`` where it has a ``tests/helpers.py``), so a probe that
     leans on its test module's globals fails on the reference too and the build's
     verification catches it.
     """
@@ -57,13 +108,19 @@ class Probe:
             lines.pop(0)
         self.name = fn.__name__
         self.source = "\n".join(lines) + "\n"
-        scope = probe_scope()
+        # only a probe that uses the helpers carries them (public checks ship their probes)
+        uses = re.search(r"\bhelpers\b", self.source) is not None
+        self.helpers = helpers_source_for(inspect.getsourcefile(fn)) if uses else None
+        scope = probe_scope(self.helpers)
         exec(compile(self.source, f"<probe {self.name}>", "exec"), scope)
         self.fn = scope[self.name]
 
     @property
     def spec(self) -> dict:
-        return {"name": self.name, "source": self.source}
+        spec = {"name": self.name, "source": self.source}
+        if self.helpers is not None:
+            spec["helpers"] = self.helpers
+        return spec
 
     def __call__(self, ns: Any, *args: Any) -> Any:
         return self.fn(ns, *args)
@@ -80,3 +137,13 @@ def probe(fn: Callable) -> Probe:
 def roundtrip(value: Any) -> Any:
     """``value`` as it looks after crossing the wire (tuples become lists, and so on)."""
     return decode(*encode(value))
+
+
+def assignment_helpers(test_file: str) -> types.ModuleType:
+    """The assignment's probe helpers (``tests/helpers.py``) for a test module:
+    ``helpers = assignment_helpers(__file__)``. The same module object the test's probes
+    see as ``helpers``, on both sides."""
+    source = helpers_source_for(test_file)
+    if source is None:
+        raise FileNotFoundError(f"no tests/{HELPERS_FILE} next to {test_file}")
+    return helpers_module(source)

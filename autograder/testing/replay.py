@@ -49,7 +49,7 @@ def reference_calls(
             scope = value.__globals__
             break
     calls: list = []
-    saved = {}
+    saved: dict[int, tuple[dict, dict]] = {}  # id(namespace) -> (namespace, originals)
     spaces = {id(d): d for d in (scope, target) if d is not None}
     for where in spaces.values():
         for name in names:
@@ -90,7 +90,8 @@ def replaying(probe_: Probe) -> Probe:
     made = Probe.__new__(Probe)
     made.name = name
     made.source = source
-    scope = probe_scope()
+    made.helpers = probe_.helpers
+    scope = probe_scope(made.helpers)
     exec(compile(source, f"<probe {name}>", "exec"), scope)
     made.fn = scope[name]
     return made

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import types
 import os
 import sys
 import traceback
@@ -51,8 +52,8 @@ def _load() -> dict:
         ) from None
 
 
-def _probe(spec: dict):
-    scope = {
+def _scope() -> dict:
+    return {
         "torch": torch,
         "np": np,
         "numpy": np,
@@ -60,6 +61,15 @@ def _probe(spec: dict):
         "probe_helpers": probe_helpers,
         "__name__": "probe",
     }
+
+
+def _probe(spec: dict):
+    scope = _scope()
+    if isinstance(spec.get("helpers"), str):  # the assignment's probe helpers
+        helpers = types.ModuleType("helpers")
+        helpers.__dict__.update(_scope(), __name__="helpers")
+        exec(compile(spec["helpers"], "<check helpers>", "exec"), helpers.__dict__)
+        scope["helpers"] = helpers
     exec(compile(spec["source"], f"<check {spec['name']}>", "exec"), scope)
     return scope[spec["name"]]
 

@@ -1,114 +1,23 @@
 import torch
 
-from autograder.testing import T1, T2, probe
+from autograder.testing import T1, T2, assignment_helpers, probe
+
+helpers = assignment_helpers(__file__)
 
 
 @probe
 def closure_trajectory(ns, cls_name, P, groups, ctor, steps):
-    torch.set_num_threads(1)
-    W = P["W0"].clone().requires_grad_(True)
-    b = P["b0"].clone().requires_grad_(True)
-
-    def fix(g):  # tuples arrive as lists
-        return {k: (tuple(v) if isinstance(v, list) else v) for k, v in g.items()}
-
-    o = getattr(ns, cls_name)(
-        [{"params": [W], **fix(groups[0])}, {"params": [b], **fix(groups[1])}], **fix(ctor)
-    )
-
-    def closure():
-        o.zero_grad()
-        f = (
-            0.5 * (P["H"] * (W - P["C"]) ** 2).sum()
-            + torch.log(torch.cosh(b - P["d"])).sum()
-            + 0.5 * torch.tanh(W[:4, 0] * b).sum()
-        )
-        f.backward()
-        return f
-
-    Ws, bs, fs = [W.detach().clone()], [b.detach().clone()], []
-    for _ in range(steps):
-        f = o.step(closure)
-        fs.append(float(f.detach()))
-        Ws.append(W.detach().clone())
-        bs.append(b.detach().clone())
-    return {"W": torch.stack(Ws), "b": torch.stack(bs), "closure values": torch.tensor(fs)}
+    return helpers.closure_trajectory(ns, cls_name, P, groups, ctor, steps)
 
 
 @probe
 def fed_trajectory(ns, cls_name, W0, b0, GW, Gb, none_every, groups, ctor):
-    torch.set_num_threads(1)
-    W = W0.clone().requires_grad_(True)
-    b = b0.clone().requires_grad_(True)
-
-    def fix(g):
-        return {k: (tuple(v) if isinstance(v, list) else v) for k, v in g.items()}
-
-    o = getattr(ns, cls_name)(
-        [{"params": [W], **fix(groups[0])}, {"params": [b], **fix(groups[1])}], **fix(ctor)
-    )
-    Ws, bs = [W.detach().clone()], [b.detach().clone()]
-    for t in range(GW.shape[0]):
-        W.grad = GW[t].clone()
-        b.grad = None if t % none_every == none_every - 1 else Gb[t].clone()
-        o.step()
-        Ws.append(W.detach().clone())
-        bs.append(b.detach().clone())
-    return {"W": torch.stack(Ws), "b (no gradient every few steps)": torch.stack(bs)}
+    return helpers.fed_trajectory(ns, cls_name, W0, b0, GW, Gb, none_every, groups, ctor)
 
 
 @probe
 def resume(ns, cls_name, W0, b0, GW, Gb, groups, k):
-    torch.set_num_threads(1)
-
-    def fix(g):
-        return {kk: (tuple(v) if isinstance(v, list) else v) for kk, v in g.items()}
-
-    def run(W, b, o, ts):
-        out = []
-        for t in ts:
-            W.grad = GW[t].clone()
-            b.grad = None if t % 4 == 3 else Gb[t].clone()
-            o.step()
-            out.append(torch.cat([W.detach().flatten(), b.detach()]))
-        return out
-
-    cls = getattr(ns, cls_name)
-    W, b = W0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
-    o = cls([{"params": [W], **fix(groups[0])}, {"params": [b], **fix(groups[1])}])
-    full = run(W, b, o, range(GW.shape[0]))
-    W, b = W0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
-    o = cls([{"params": [W], **fix(groups[0])}, {"params": [b], **fix(groups[1])}])
-    run(W, b, o, range(k))
-    W2, b2 = W.detach().clone().requires_grad_(True), b.detach().clone().requires_grad_(True)
-    # a fresh optimiser with a wrong lr: load_state_dict must restore the hyperparameters too
-    o2 = cls([{"params": [W2]}, {"params": [b2]}], lr=123.0)
-    o2.load_state_dict(o.state_dict())
-    resumed = run(W2, b2, o2, range(k, GW.shape[0]))
-    return {"uninterrupted": torch.stack(full[k:]), "resumed": torch.stack(resumed)}
-
-
-def _problem(gen):
-    return {
-        "W0": torch.randn(5, 3, generator=gen, dtype=torch.float64),
-        "b0": torch.randn(4, generator=gen, dtype=torch.float64),
-        "H": 10.0 ** (3 * torch.rand(5, 3, generator=gen, dtype=torch.float64) - 1.5),
-        "C": torch.randn(5, 3, generator=gen, dtype=torch.float64),
-        "d": torch.randn(4, generator=gen, dtype=torch.float64),
-    }
-
-
-def _lr(gen, lo=-2.0, hi=-0.5):
-    return round(10 ** (lo + (hi - lo) * float(torch.rand(1, generator=gen))), 4)
-
-
-def _close(a, b, tol):
-    """``a`` (the student's) is a tensor of ``b``'s shape, close to it within ``tol``."""
-    return (
-        isinstance(a, torch.Tensor)
-        and a.shape == b.shape
-        and bool(torch.allclose(a, b, rtol=tol["rtol"], atol=tol["atol"]))
-    )
+    return helpers.resume(ns, cls_name, W0, b0, GW, Gb, groups, k)
 
 
 @probe
@@ -173,13 +82,13 @@ def test_q2_bias_corrected(grade):
 def test_q2_matches_reference_on_a_loss(grade):
     for i, gen in grade.cases(len(ADAM_SETTINGS)):
         betas, eps, wd = ADAM_SETTINGS[i]
-        lr0, lr1 = _lr(gen, -2.5, -1.0), _lr(gen, -2.5, -1.0)
+        lr0, lr1 = helpers.lr(gen, -2.5, -1.0), helpers.lr(gen, -2.5, -1.0)
         groups = [{"lr": lr0, "weight_decay": wd}, {"lr": lr1, "betas": (0.9, 0.99)}]
         ctor = {"betas": betas, "eps": eps, "weight_decay": 0.5 * wd}
         grade.compare(
             closure_trajectory,
             "Adam",
-            _problem(gen),
+            helpers.problem(gen),
             groups,
             ctor,
             20,
@@ -190,7 +99,7 @@ def test_q2_matches_reference_on_a_loss(grade):
     grade.compare(
         closure_trajectory,
         "Adam",
-        _problem(gen),
+        helpers.problem(gen),
         [{}, {"lr": 0.01}],
         {},
         20,
@@ -204,7 +113,10 @@ def test_q2_matches_reference_with_fed_gradients(grade):
         scales = 10.0 ** torch.randint(-2, 3, (3,), generator=gen).double()
         GW = torch.randn(40, 5, 3, generator=gen, dtype=torch.float64) * scales
         Gb = torch.randn(40, 4, generator=gen, dtype=torch.float64)
-        groups = [{"lr": _lr(gen, -2.5, -1.0)}, {"lr": _lr(gen, -2.5, -1.0), "betas": (0.0, 0.99)}]
+        groups = [
+            {"lr": helpers.lr(gen, -2.5, -1.0)},
+            {"lr": helpers.lr(gen, -2.5, -1.0), "betas": (0.0, 0.99)},
+        ]
         grade.compare(
             fed_trajectory,
             "Adam",
@@ -255,8 +167,8 @@ def test_q2_properties(grade):
     if got is not None:
         a = got.get("uninterrupted") if isinstance(got, dict) else None
         b = got.get("resumed") if isinstance(got, dict) else None
-        right = _close(a, ref["uninterrupted"], T2)
-        resumes = right and _close(b, a, {"rtol": 1e-10, "atol": 1e-12})
+        right = helpers.close(a, ref["uninterrupted"], T2)
+        resumes = right and helpers.close(b, a, {"rtol": 1e-10, "atol": 1e-12})
         grade.check(
             resumes,
             case=case,

@@ -1,114 +1,23 @@
 import torch
 
-from autograder.testing import T2, probe
+from autograder.testing import T2, assignment_helpers, probe
+
+helpers = assignment_helpers(__file__)
 
 
 @probe
 def closure_trajectory(ns, cls_name, P, groups, ctor, steps):
-    torch.set_num_threads(1)
-    W = P["W0"].clone().requires_grad_(True)
-    b = P["b0"].clone().requires_grad_(True)
-
-    def fix(g):  # tuples arrive as lists
-        return {k: (tuple(v) if isinstance(v, list) else v) for k, v in g.items()}
-
-    o = getattr(ns, cls_name)(
-        [{"params": [W], **fix(groups[0])}, {"params": [b], **fix(groups[1])}], **fix(ctor)
-    )
-
-    def closure():
-        o.zero_grad()
-        f = (
-            0.5 * (P["H"] * (W - P["C"]) ** 2).sum()
-            + torch.log(torch.cosh(b - P["d"])).sum()
-            + 0.5 * torch.tanh(W[:4, 0] * b).sum()
-        )
-        f.backward()
-        return f
-
-    Ws, bs, fs = [W.detach().clone()], [b.detach().clone()], []
-    for _ in range(steps):
-        f = o.step(closure)
-        fs.append(float(f.detach()))
-        Ws.append(W.detach().clone())
-        bs.append(b.detach().clone())
-    return {"W": torch.stack(Ws), "b": torch.stack(bs), "closure values": torch.tensor(fs)}
+    return helpers.closure_trajectory(ns, cls_name, P, groups, ctor, steps)
 
 
 @probe
 def fed_trajectory(ns, cls_name, W0, b0, GW, Gb, none_every, groups, ctor):
-    torch.set_num_threads(1)
-    W = W0.clone().requires_grad_(True)
-    b = b0.clone().requires_grad_(True)
-
-    def fix(g):
-        return {k: (tuple(v) if isinstance(v, list) else v) for k, v in g.items()}
-
-    o = getattr(ns, cls_name)(
-        [{"params": [W], **fix(groups[0])}, {"params": [b], **fix(groups[1])}], **fix(ctor)
-    )
-    Ws, bs = [W.detach().clone()], [b.detach().clone()]
-    for t in range(GW.shape[0]):
-        W.grad = GW[t].clone()
-        b.grad = None if t % none_every == none_every - 1 else Gb[t].clone()
-        o.step()
-        Ws.append(W.detach().clone())
-        bs.append(b.detach().clone())
-    return {"W": torch.stack(Ws), "b (no gradient every few steps)": torch.stack(bs)}
+    return helpers.fed_trajectory(ns, cls_name, W0, b0, GW, Gb, none_every, groups, ctor)
 
 
 @probe
 def resume(ns, cls_name, W0, b0, GW, Gb, groups, k):
-    torch.set_num_threads(1)
-
-    def fix(g):
-        return {kk: (tuple(v) if isinstance(v, list) else v) for kk, v in g.items()}
-
-    def run(W, b, o, ts):
-        out = []
-        for t in ts:
-            W.grad = GW[t].clone()
-            b.grad = None if t % 4 == 3 else Gb[t].clone()
-            o.step()
-            out.append(torch.cat([W.detach().flatten(), b.detach()]))
-        return out
-
-    cls = getattr(ns, cls_name)
-    W, b = W0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
-    o = cls([{"params": [W], **fix(groups[0])}, {"params": [b], **fix(groups[1])}])
-    full = run(W, b, o, range(GW.shape[0]))
-    W, b = W0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
-    o = cls([{"params": [W], **fix(groups[0])}, {"params": [b], **fix(groups[1])}])
-    run(W, b, o, range(k))
-    W2, b2 = W.detach().clone().requires_grad_(True), b.detach().clone().requires_grad_(True)
-    # a fresh optimiser with a wrong lr: load_state_dict must restore the hyperparameters too
-    o2 = cls([{"params": [W2]}, {"params": [b2]}], lr=123.0)
-    o2.load_state_dict(o.state_dict())
-    resumed = run(W2, b2, o2, range(k, GW.shape[0]))
-    return {"uninterrupted": torch.stack(full[k:]), "resumed": torch.stack(resumed)}
-
-
-def _problem(gen):
-    return {
-        "W0": torch.randn(5, 3, generator=gen, dtype=torch.float64),
-        "b0": torch.randn(4, generator=gen, dtype=torch.float64),
-        "H": 10.0 ** (3 * torch.rand(5, 3, generator=gen, dtype=torch.float64) - 1.5),
-        "C": torch.randn(5, 3, generator=gen, dtype=torch.float64),
-        "d": torch.randn(4, generator=gen, dtype=torch.float64),
-    }
-
-
-def _lr(gen, lo=-2.0, hi=-0.5):
-    return round(10 ** (lo + (hi - lo) * float(torch.rand(1, generator=gen))), 4)
-
-
-def _close(a, b, tol):
-    """``a`` (the student's) is a tensor of ``b``'s shape, close to it within ``tol``."""
-    return (
-        isinstance(a, torch.Tensor)
-        and a.shape == b.shape
-        and bool(torch.allclose(a, b, rtol=tol["rtol"], atol=tol["atol"]))
-    )
+    return helpers.resume(ns, cls_name, W0, b0, GW, Gb, groups, k)
 
 
 @probe
@@ -172,18 +81,20 @@ ADAMW_SETTINGS = [
 def test_q3_matches_reference_on_a_loss(grade):
     for i, gen in grade.cases(len(ADAMW_SETTINGS)):
         betas, eps, wd = ADAMW_SETTINGS[i]
-        lr0, lr1 = _lr(gen, -2.5, -1.0), _lr(gen, -2.5, -1.0)
+        lr0, lr1 = helpers.lr(gen, -2.5, -1.0), helpers.lr(gen, -2.5, -1.0)
         # group 1 overrides the decay: per-group hyperparameters must be read from the group
         groups = [{"lr": lr0}, {"lr": lr1, "weight_decay": 0.3 if i % 2 else 0.0}]
         ctor = {"betas": betas, "eps": eps, "weight_decay": wd}
         grade.compare(
-            *_with_q2(grade, closure_trajectory, "AdamW", _problem(gen), groups, ctor, 20),
+            *_with_q2(grade, closure_trajectory, "AdamW", helpers.problem(gen), groups, ctor, 20),
             case=f"20 steps with a closure, groups {groups}, {ctor} (case {i})",
             **T2,
         )
     gen = torch.Generator().manual_seed(29)
     grade.compare(
-        *_with_q2(grade, closure_trajectory, "AdamW", _problem(gen), [{}, {"lr": 0.01}], {}, 20),
+        *_with_q2(
+            grade, closure_trajectory, "AdamW", helpers.problem(gen), [{}, {"lr": 0.01}], {}, 20
+        ),
         case="torch's defaults (lr 1e-3, weight_decay 1e-2) in group 0, lr 0.01 in group 1",
         **T2,
     )
@@ -194,7 +105,10 @@ def test_q3_matches_reference_with_fed_gradients(grade):
         scales = 10.0 ** torch.randint(-2, 3, (3,), generator=gen).double()
         GW = torch.randn(40, 5, 3, generator=gen, dtype=torch.float64) * scales
         Gb = torch.randn(40, 4, generator=gen, dtype=torch.float64)
-        groups = [{"lr": _lr(gen, -2.5, -1.0)}, {"lr": _lr(gen, -2.5, -1.0), "betas": (0.0, 0.99)}]
+        groups = [
+            {"lr": helpers.lr(gen, -2.5, -1.0)},
+            {"lr": helpers.lr(gen, -2.5, -1.0), "betas": (0.0, 0.99)},
+        ]
         W0 = torch.randn(5, 3, generator=gen, dtype=torch.float64)
         b0 = torch.randn(4, generator=gen, dtype=torch.float64)
         ctor = {"weight_decay": [0.1, 0.5][i]}
@@ -211,7 +125,7 @@ def test_q3_properties(grade):
     # q3 points. Two formulations of the same 25 float64 steps: T2, as the trajectory
     # comparisons above.
     case = "weight_decay = 0: the same trajectory as Adam"
-    P = _problem(gen)
+    P = helpers.problem(gen)
     got = grade.run(
         *_with_q2(grade, path_without_decay, "AdamW", P, 0.02, (0.9, 0.99), 25), case=case
     )
@@ -234,7 +148,7 @@ def test_q3_properties(grade):
         expected = (1 - 0.1 * 0.3) ** t * w0
         try:
             w, u = got["w"], got["u after"]
-            ok = _close(w, expected, {"rtol": 1e-12, "atol": 0.0})
+            ok = helpers.close(w, expected, {"rtol": 1e-12, "atol": 0.0})
             kept = isinstance(u, torch.Tensor) and torch.equal(u, u0)
         except Exception:  # not the probe's dict
             ok = kept = False
@@ -260,8 +174,8 @@ def test_q3_properties(grade):
     if got is not None:
         a = got.get("uninterrupted") if isinstance(got, dict) else None
         b = got.get("resumed") if isinstance(got, dict) else None
-        right = _close(a, ref["uninterrupted"], T2)
-        resumes = right and _close(b, a, {"rtol": 1e-10, "atol": 1e-12})
+        right = helpers.close(a, ref["uninterrupted"], T2)
+        resumes = right and helpers.close(b, a, {"rtol": 1e-10, "atol": 1e-12})
         grade.check(
             resumes,
             case=case,
