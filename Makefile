@@ -37,6 +37,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check autograder solutions tests assignments student_template
 	$(PY) -m ruff format --check autograder solutions tests assignments student_template
+	$(PY) -m mypy
 
 format: $(STAMP)
 	$(PY) -m ruff format autograder solutions tests assignments student_template
@@ -58,4 +59,4 @@ mutants: $(STAMP)
 	$(PY) -m autograder.tools.mutants $(ONLY)
 
 clean:
-	rm -rf $(OUT) build *.egg-info .pytest_cache
+	rm -rf $(OUT) build *.egg-info .pytest_cache .mypy_cache

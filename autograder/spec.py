@@ -31,6 +31,7 @@ else:  # Python 3.10: Gradescope's image
 
 __all__ = [
     "FIELDS",
+    "ID_PATTERN",
     "Assignment",
     "Field",
     "Question",
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
-_ID = re.compile(r"^hw(\d\d)_[a-z][a-z0-9_]{0,19}$")
+ID_PATTERN = re.compile(r"^hw(\d\d)_[a-z][a-z0-9_]{0,19}$")
 # ``torch.optim.*``, ``torch.Tensor.__matmul__``: dotted Python names, optionally a
 # trailing ``.*`` for every public member of a module or class.
 _API_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(\.\*)?")
@@ -493,7 +494,7 @@ def load_assignment(folder: Path) -> Assignment:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SpecError(f"{path}: {exc}") from None
     top = _read_table(path, "", data, "", "the file")
-    if top["id"] != folder.name or not _ID.match(top["id"]):
+    if top["id"] != folder.name or not ID_PATTERN.match(top["id"]):
         raise SpecError(
             f"{path}: id {top['id']!r} must equal the folder name and look like hwNN_slug"
         )

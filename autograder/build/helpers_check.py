@@ -34,11 +34,12 @@ def helpers_problems(course: Course, assignment: Assignment) -> list[str]:
     except SyntaxError as exc:
         return [f"{where} does not parse: {exc}"]
     for node in ast.walk(tree):
-        names: list[str] = []
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
             names = [node.module or ""] if not node.level else ["(relative import)"]
+        else:
+            continue
         for name in names:
             if name == "(relative import)" or name.split(".")[0] in _FORBIDDEN_IMPORTS:
                 problems.append(f"{where} line {node.lineno} imports {name}")

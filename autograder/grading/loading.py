@@ -229,8 +229,11 @@ def collect_tests(assignment: Assignment, folder: Path | None = None) -> list[Hi
     if key not in _COLLECTED:
         if not folder.is_dir():
             return []
+        # --collect-only runs no test: no reference, no student backend
         session = GradingSession(
-            lambda a: GradingContext(a, None, None), wanted=None, assignment=assignment
+            lambda a: GradingContext(a, None, None),  # type: ignore[arg-type]
+            wanted=None,
+            assignment=assignment,
         )
         try:
             pytest_session(assignment, [str(folder)], session, "--collect-only")

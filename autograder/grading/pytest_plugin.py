@@ -40,16 +40,19 @@ from __future__ import annotations
 import functools
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
 from ..spec import Assignment, load_assignment
 from ..testing import CaseRecord, Grade, StudentBackend
 from .pytest_support import declared_markers, record_exception
+
+if TYPE_CHECKING:
+    from pluggy import Result
 
 __all__ = ["GradingContext", "GradingSession", "assignment_of_test_file"]
 
@@ -193,7 +196,7 @@ class GradingSession:
 
     def _synthetic_items(self, session: pytest.Session) -> list[pytest.Item]:
         """Items for wanted tests that are functions, not tests collected from a file."""
-        items = []
+        items: list[pytest.Item] = []
         for t in self.wanted or []:
             if t.nodeid:
                 continue
@@ -232,13 +235,14 @@ class GradingSession:
             except ValueError as exc:
                 problems.append(str(exc))
                 continue
-            if "grade" not in item.fixturenames:
+            fixtures = cast(pytest.Function, item).fixturenames  # a test in an assignment's file
+            if "grade" not in fixtures:
                 problems.append(
                     f"{item.nodeid}: a hidden test takes the grade fixture (without it, it "
                     "cannot check the student's code)"
                 )
                 continue
-            if "subtests" in item.fixturenames:
+            if "subtests" in fixtures:
                 problems.append(
                     f"{item.nodeid}: subtests are not graded (a failed one would pass "
                     "unseen); make cases with grade.check or @pytest.mark.parametrize"
@@ -337,7 +341,9 @@ class GradingSession:
     # --- running and scoring
 
     @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo
+    ) -> Generator[None, Result[pytest.TestReport], None]:
         outcome = yield
         state = item.stash.get(_STATE, None)
         if state is None:

@@ -25,9 +25,9 @@ def _ini_file_markers(config: pytest.Config) -> set[str]:
         return set()
     try:
         if path.suffix == ".toml":
-            try:
+            if sys.version_info >= (3, 11):
                 import tomllib
-            except ImportError:  # Python 3.10
+            else:  # Python 3.10
                 import tomli as tomllib
             section = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {})
             section = section.get("pytest", {})

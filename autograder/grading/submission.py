@@ -79,7 +79,7 @@ def _from_notebook(raw: bytes, name: str) -> Submission:
     major = nb.get("nbformat")
     if isinstance(major, int) and major < 4 and "worksheets" in nb:
         notes.append(f"the notebook is in the old nbformat {major}; read anyway")
-        raw_cells = [
+        raw_cells: object = [
             c
             for ws in nb.get("worksheets") or []
             if isinstance(ws, dict)
@@ -96,7 +96,9 @@ def _from_notebook(raw: bytes, name: str) -> Submission:
             cells.append((index, _source_text(cell.get(key) or cell.get("source"))))
     if not cells:
         notes.append("the notebook has no code cells")
-    meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
+    meta = nb.get("metadata")
+    if not isinstance(meta, dict):
+        meta = {}
     tag = (
         (meta.get("autograde") or {}).get("assignment")
         if isinstance(meta.get("autograde"), dict)

@@ -5,6 +5,7 @@ holds)."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Set as AbstractSet
 
 from ..course import Course
 from ..spec import Assignment
@@ -39,7 +40,7 @@ def notebook_imports(cells: list[str]) -> tuple[list[str], list[str]]:
         except SyntaxError:
             continue
 
-    def clean(names: list[str], skip: set[str] = frozenset()) -> list[str]:
+    def clean(names: list[str], skip: AbstractSet[str] = frozenset()) -> list[str]:
         return [
             n
             for n in dict.fromkeys(names)

@@ -117,7 +117,9 @@ def _place(functions, lines, begin, end, question, indent, filename) -> Region:
             "(so the stubbed module still defines every name)"
         )
     name, fn = inside[-1]  # innermost
-    body_indent = re.match(r"[ \t]*", lines[fn.body[0].lineno - 1]).group(0)
+    match = re.match(r"[ \t]*", lines[fn.body[0].lineno - 1])
+    assert match is not None  # the pattern matches the empty string
+    body_indent = match.group(0)
     if len(indent) < len(body_indent):
         raise RegionError(f"{filename}:{begin}: region indented less than the body of {name}")
     return Region(question, begin, end, indent, name)
@@ -192,6 +194,7 @@ def definition_source(source: str, name: str, trailing_markers: bool = False) ->
     while start > 1 and lines[start - 2].lstrip().startswith("#"):
         start -= 1
     end = node.end_lineno
+    assert end is not None  # ast.parse sets every node's positions
     while (
         trailing_markers
         and end < len(lines)

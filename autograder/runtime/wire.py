@@ -22,7 +22,7 @@ import functools
 import json
 import math
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import AutogradeError
 
@@ -38,7 +38,10 @@ class _LazyTorch:
         return getattr(real, name)
 
 
-torch = _LazyTorch()
+if TYPE_CHECKING:  # for the checker, the module itself; torch still loads on first use
+    import torch
+else:
+    torch = _LazyTorch()
 
 try:  # numpy is optional on the decoding side, but present wherever torch is
     import numpy as np

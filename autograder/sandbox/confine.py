@@ -188,6 +188,7 @@ def become_sandboxed(
         _isolate_unprivileged(isolate_network, reach, workdir)
     else:
         _isolate_namespaces(hide, isolate_network, reach, workdir)
+        assert gid is not None  # uid and gid come from one slot user: both or neither
         os.setgroups([])
         os.setgid(gid)
         os.setuid(uid)

@@ -37,7 +37,9 @@ class ZygoteChild:
     """
 
     def __init__(self, zygote: Zygote) -> None:
-        self.zygote, self._pid, self.returncode = zygote, None, None
+        self.zygote = zygote
+        self._pid: int | None = None
+        self.returncode: int | None = None
 
     @property
     def pid(self) -> int:
@@ -54,11 +56,12 @@ class ZygoteChild:
         deadline = None if timeout is None else time.monotonic() + timeout
         if self.poll() is None:
             self._sleep_until_exit(timeout)
-        while self.poll() is None:
+        while (code := self.poll()) is None:
             if deadline is not None and time.monotonic() > deadline:
+                assert timeout is not None  # a deadline comes from a timeout
                 raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout)
             time.sleep(0.005)
-        return self.returncode
+        return code
 
     def _sleep_until_exit(self, timeout: float | None) -> None:
         """Block until the child exits (a pidfd turns readable), or the timeout; the
@@ -77,7 +80,8 @@ class ForkedServer:
     """``Popen``'s ``wait`` and ``kill`` for a fork server forked from this process."""
 
     def __init__(self, pid: int) -> None:
-        self.pid, self.returncode = pid, None
+        self.pid = pid
+        self.returncode: int | None = None
 
     def wait(self, timeout: float | None = None) -> int:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -86,6 +90,7 @@ class ForkedServer:
             if done:
                 self.returncode = os.waitstatus_to_exitcode(status)
             elif deadline is not None and time.monotonic() > deadline:
+                assert timeout is not None  # a deadline comes from a timeout
                 raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout)
             else:
                 time.sleep(0.005)
@@ -139,7 +144,7 @@ def remove_dead_servers_folders(where: str | None = None) -> list[str]:
     import socket
 
     where = where or tempfile.gettempdir()
-    removed = []
+    removed: list[str] = []
     try:
         entries = [e for e in os.scandir(where) if e.name.startswith(_FOLDER_PREFIX)]
     except OSError:

@@ -27,7 +27,7 @@ from . import cgroup
 from .channel import ChannelClosed, ChannelTimeout, read_message, readable, write_message
 from .config import CallResult, LoadReport, SandboxConfig, rlimits
 from .confine import become_sandboxed, engine_command, sandbox_env, seal_from_same_uid
-from .forkserver import ForkedServer, Zygote, ZygoteChild, ZygoteError, ZygoteServer
+from .forkserver import Zygote, ZygoteChild, ZygoteError, ZygoteServer
 from .proctree import (
     cpu_seconds,
     kill_all_of_uid,
@@ -87,7 +87,7 @@ class Sandbox:
         self.user = acquire_identity(cfg.user)
         if self.user is not None:
             _check_reachable_once(runtime_paths())
-        self.proc: subprocess.Popen | ForkedServer | None = None
+        self.proc: subprocess.Popen | ZygoteChild | None = None
         self.workdir: str | None = None
         self.report: LoadReport | None = None
         self.starts = 0
@@ -196,6 +196,7 @@ class Sandbox:
             except ZygoteError as exc:
                 self._lose_zygote(exc)
                 self.launch()
+        assert self._req is not None and self._rep is not None  # launch() opened the pipes
         started = time.monotonic()
         deadline = started + WALL_FACTOR * self.cfg.load_timeout_s
         try:
@@ -245,22 +246,22 @@ class Sandbox:
 
     def _isolation(self) -> dict[str, bool]:
         """What isolation took effect for the running child (read from /proc)."""
+        assert self.proc is not None  # the child has just answered
+        pid = self.proc.pid
 
         def same(kind: str) -> bool | None:
             try:
-                return os.readlink(f"/proc/{self.proc.pid}/ns/{kind}") == os.readlink(
-                    f"/proc/self/ns/{kind}"
-                )
+                return os.readlink(f"/proc/{pid}/ns/{kind}") == os.readlink(f"/proc/self/ns/{kind}")
             except OSError:
                 return None
 
-        self._group_counts = self.group is not None and self.proc.pid in self.group.pids()
+        self._group_counts = self.group is not None and pid in self.group.pids()
         return {
             "unprivileged_user": self.user is not None,
             "private_network": same("net") is False,
             "private_mounts": same("mnt") is False,
-            "private_root": has_allowlisted_root(self.proc.pid, self._reach()),
-            "network_filter": self._seccomp_filtered(),
+            "private_root": has_allowlisted_root(pid, self._reach()),
+            "network_filter": self._seccomp_filtered(pid),
             "own_cgroup": self._group_counts,
         }
 
@@ -271,9 +272,9 @@ class Sandbox:
             return self.group.cpu_seconds()
         return cpu_seconds(self.proc.pid) if self.proc is not None else None
 
-    def _seccomp_filtered(self) -> bool:
+    def _seccomp_filtered(self, pid: int) -> bool:
         try:
-            with open(f"/proc/{self.proc.pid}/status", "rb") as fh:
+            with open(f"/proc/{pid}/status", "rb") as fh:
                 return any(line.split() == [b"Seccomp:", b"2"] for line in fh)
         except OSError:
             return False
@@ -417,6 +418,7 @@ class Sandbox:
             if failure is not None:
                 result = CallResult(CallStatus.CRASH, message=failure)
                 return lambda: result
+        assert self._req is not None  # start() succeeded: a child and its pipes
         self._next_id += 1
         call_id = self._next_id
         req = {
@@ -455,6 +457,7 @@ class Sandbox:
         of a batch, a loaded machine) cannot eat it; a child that waits instead of
         computing is stopped after WALL_FACTOR times the limit of wall-clock time.
         """
+        assert self._rep is not None  # the caller's child is running
         wall_deadline = started + WALL_FACTOR * timeout_s
         while True:
             left = wall_deadline - time.monotonic()

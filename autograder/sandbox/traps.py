@@ -217,7 +217,8 @@ class _TrapOnImport(importlib.abc.MetaPathFinder):
                     if _install(entry, state):
                         del _PENDING[entry]
 
-            loader.exec_module = exec_module
+            # deliberate: wrap this loader's own exec_module to install pending traps after it
+            loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec
 
 

@@ -31,6 +31,7 @@ import json
 import os
 import socket
 import sys
+from typing import cast
 
 __all__ = ["main"]
 
@@ -189,14 +190,15 @@ def serve(sock: socket.socket, config: dict) -> int:
     listening = bool(sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN))
     while True:
         for key, _events in selector.select():
-            if listening and key.fileobj is sock:
+            peer = cast(socket.socket, key.fileobj)  # only sockets are registered
+            if listening and peer is sock:
                 conn, _addr = sock.accept()
                 selector.register(conn, selectors.EVENT_READ)
-            elif not _serve(key.fileobj, allowed):
+            elif not _serve(peer, allowed):
                 if not listening:
                     return 0
-                selector.unregister(key.fileobj)
-                key.fileobj.close()
+                selector.unregister(peer)
+                peer.close()
 
 
 def main(argv: list[str]) -> int:

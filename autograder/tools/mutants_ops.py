@@ -193,11 +193,11 @@ def _expr_mutations(node: ast.AST, text: SourceText) -> Iterator[_Mutation]:
         close = re.sub(r"^(?:-|not\b)\s*", "", rest, count=1)
         yield "unary", name, node.operand, close
     elif isinstance(node, ast.BoolOp):
-        new_op = ast.Or() if isinstance(node.op, ast.And) else ast.And()
+        new_boolop = ast.Or() if isinstance(node.op, ast.And) else ast.And()
         name = "and-to-or" if isinstance(node.op, ast.And) else "or-to-and"
         n = len(node.values) - 1
-        close = text.swap_token(node, node.values, [node.op] * n, [new_op] * n)
-        yield "boolop", name, ast.BoolOp(new_op, node.values), close
+        close = text.swap_token(node, node.values, [node.op] * n, [new_boolop] * n)
+        yield "boolop", name, ast.BoolOp(new_boolop, node.values), close
     elif isinstance(node, ast.Call):
         yield from _call_mutations(node, text)
 

@@ -142,13 +142,13 @@ def markdown_report(runs: list[AssignmentRun], command: str = "") -> str:
         "| killed elsewhere only | survived | equivalent | score |",
         "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
-    for r in rows:
-        c = r.counts
+    for row in rows:
+        c = row.counts
         cells = [c.get(s, 0) for s in ("killed", "timeout", "crashed", "elsewhere", "survived")]
         out.append(
-            f"| {r.assignment} | {r.question} | {r.mutants} | "
+            f"| {row.assignment} | {row.question} | {row.mutants} | "
             + " | ".join(str(x) for x in cells)
-            + f" | {c.get('equivalent', 0)} | {_fmt_score(r.score)} |"
+            + f" | {c.get('equivalent', 0)} | {_fmt_score(row.score)} |"
         )
     out.append("")
     for run in runs:

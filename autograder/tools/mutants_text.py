@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Sequence
 
 __all__ = ["SYMBOL", "SourceText", "source_lines"]
 
@@ -95,7 +96,9 @@ class SourceText:
         """The text of ``node``."""
         return self.between(self.start(node), self.end(node))
 
-    def swap_token(self, node: ast.AST, parts: list[ast.AST], old: list, new: list) -> str | None:
+    def swap_token(
+        self, node: ast.AST, parts: Sequence[ast.AST], old: list, new: list
+    ) -> str | None:
         """The text of ``node`` with the operator token between ``parts[i]`` and
         ``parts[i + 1]`` changed from ``old[i]`` to ``new[i]`` (None: not changed there);
         None if a token is not found."""
