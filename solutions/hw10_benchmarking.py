@@ -151,15 +151,23 @@ def _bundled_table(filename: str, header_lines: int = 0) -> tuple[Tensor, Tensor
     then the label in the last column), as float64 and int64 tensors: the same values as
     its ``load_digits`` / ``load_breast_cancer``, read without importing scikit-learn,
     which costs about a second."""
-    import importlib.util
     import os
 
     import numpy as np
 
-    spec = importlib.util.find_spec("sklearn")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError("scikit-learn is needed for its bundled data: pip install scikit-learn")
-    path = os.path.join(spec.submodule_search_locations[0], "datasets", "data", filename)
+    # scikit-learn sits next to numpy in (almost) every installation; found there without
+    # importing it. Otherwise import it (about a second) to learn where it is.
+    path = os.path.join(
+        os.path.dirname(os.path.dirname(np.__file__)), "sklearn", "datasets", "data", filename
+    )
+    if not os.path.exists(path):
+        try:
+            import sklearn
+        except ImportError:
+            raise ImportError(
+                "scikit-learn is needed for its bundled data: pip install scikit-learn"
+            ) from None
+        path = os.path.join(os.path.dirname(sklearn.__file__), "datasets", "data", filename)
     table = torch.from_numpy(np.loadtxt(path, delimiter=",", skiprows=header_lines))
     return table[:, :-1].clone(), table[:, -1].to(torch.int64)
 
@@ -390,7 +398,8 @@ def plot_crossing(curves: dict[str, Tensor]) -> Figure:
     ``curves`` has exactly two entries name → ``(T,)`` tensor (lower is better), plotted
     against steps 0, …, T − 1, each line labelled with its name. In each panel, mark the
     points where the two curves cross (``crossings(first, second)``) with one line
-    labelled ``"crossing"`` through ``(i, first[i])`` (marker only). Label every axis.
+    labelled ``"crossing"`` through ``(i, first[i])`` (marker only). Linear axes; label
+    every axis.
     """
     # BEGIN SOLUTION q6
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
@@ -415,7 +424,8 @@ def plot_best_vs_trials(results: dict[str, list[float]]) -> Figure:
     """Best-so-far validation loss vs trial number, one line per study.
 
     ``results`` maps a label (e.g. ``"adam, lr-only"``) to the trials' best validation
-    losses in trial order. x = 1, …, n; y = ``best_so_far`` of the list; log y axis.
+    losses in trial order. x = 1, …, n; y = ``best_so_far`` of the list; linear x axis,
+    log y axis; label both axes.
     """
     # BEGIN SOLUTION q6
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -433,7 +443,8 @@ def plot_best_vs_trials(results: dict[str, list[float]]) -> Figure:
 
 def plot_profile(taus: Tensor, rho: Tensor, names: list[str]) -> Figure:
     """Performance profiles: ``ax.step(taus, rho[s], where="post", label=names[s])`` for
-    every solver s, log x axis. ``taus`` ``(K,)``, ``rho`` ``(S, K)``."""
+    every solver s, log x axis, linear y axis, both axes labelled. ``taus`` ``(K,)``,
+    ``rho`` ``(S, K)``."""
     # BEGIN SOLUTION q6
     fig, ax = plt.subplots(figsize=(6, 4))
     for s, name in enumerate(names):

@@ -347,8 +347,8 @@ def plot_axis(trials: list[dict], hparam: str, bounds: tuple[float, float]) -> F
         bounds: ``(lo, hi)`` of its search range.
 
     Returns:
-        A Figure with one axes, x scale ``"log"``, axis labels, and three lines:
-        ``"trials"`` (markers only; x = the trials' ``hparam`` and y = their
+        A Figure with one axes, x scale ``"log"``, y scale ``"linear"``, axis labels, and
+        three lines: ``"trials"`` (markers only; x = the trials' ``hparam`` and y = their
         ``val_loss``, sorted by x with ties kept in trial order), ``"lower bound"`` and
         ``"upper bound"`` (vertical lines: x = [lo, lo] (resp. [hi, hi]) and y = [min, max]
         of the trials' losses).

@@ -921,7 +921,8 @@ def plot_checkpoint_tradeoff(
         n_layers: n; unit_bytes: the bytes of one ``(batch, width)`` activation.
 
     Returns:
-        A Figure with two axes side by side, both with x scale ``"log"`` and axis labels.
+        A Figure with two axes side by side, both with x scale ``"log"``, y scale
+        ``"linear"`` and axis labels.
         Left: three lines, y in KiB (bytes / 1024): ``"measured"`` (x = ks, y =
         peak_bytes / 1024), ``"model k + ceil(n/k) + 1"`` (x = ks, y =
         ``peak_saved_units(n, k) * unit_bytes / 1024``), and ``"2 sqrt(n)"`` (x =
@@ -992,10 +993,10 @@ def plot_bubble(m_values: list[int], measured: dict[int, list[float]]) -> Figure
         measured: ``{p: [bubble_fraction of the schedule for each m]}``.
 
     Returns:
-        A Figure with one axes, x scale ``"log"``, axis labels, and for each p (in
-        increasing order) two lines: ``f"schedule, p = {p}"`` (markers; x = m_values, y =
-        measured[p]) and ``f"(p-1)/(m+p-1), p = {p}"`` (x = m_values, y =
-        ``(p − 1) / (m + p − 1)``).
+        A Figure with one axes, x scale ``"log"``, y scale ``"linear"``, axis labels, and
+        for each p (in increasing order) two lines: ``f"schedule, p = {p}"`` (markers;
+        x = m_values, y = measured[p]) and ``f"(p-1)/(m+p-1), p = {p}"`` (x = m_values,
+        y = ``(p − 1) / (m + p − 1)``).
     """
     # BEGIN SOLUTION q6
     fig, ax = plt.subplots(figsize=(5.5, 4))

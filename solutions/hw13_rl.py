@@ -435,9 +435,9 @@ def plot_grid_q(Q_by_gamma: dict[float, Tensor]) -> Figure:
         Q_by_gamma: ``{gamma: Q* (S, 2)}``.
 
     Returns:
-        A Figure with one axes per γ (in increasing γ), each with axis labels, a title
-        naming γ, and two lines labelled ``"left"`` and ``"right"``: x = 0, …, S − 1 and
-        y = Q*[:, 0] and Q*[:, 1].
+        A Figure with one axes per γ (in increasing γ), each with linear scales, axis
+        labels, a title naming γ, and two lines labelled ``"left"`` and ``"right"``:
+        x = 0, …, S − 1 and y = Q*[:, 0] and Q*[:, 1].
     """
     # BEGIN SOLUTION q6
     gammas = sorted(Q_by_gamma)
@@ -464,9 +464,10 @@ def plot_learning_curves(returns: dict[str, Tensor]) -> Figure:
             episode of every seed.
 
     Returns:
-        A Figure with one axes, axis labels, and for each name a line labelled ``name``
-        with x = 1, …, n_episodes and y = the mean over seeds; the band mean ± std (the
-        sample standard deviation, ``torch.std`` defaults) is drawn with ``fill_between``.
+        A Figure with one axes (linear scales), axis labels, and for each name a line
+        labelled ``name`` with x = 1, …, n_episodes and y = the mean over seeds; the band
+        mean ± std (the sample standard deviation, ``torch.std`` defaults) is drawn with
+        ``fill_between``.
     """
     # BEGIN SOLUTION q6
     fig, ax = plt.subplots(figsize=(6, 4))

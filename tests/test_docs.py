@@ -38,6 +38,9 @@ def documented_commands() -> list[tuple[str, str]]:
 
 
 COMMANDS = documented_commands()
+# Ids a documented ``autograde new`` makes: a command naming one runs in a copy of the demo
+# course where that ``new`` ran first (the shared demo course keeps its one assignment).
+MADE = {shlex.split(c)[2] for _, c in COMMANDS if c.startswith("autograde new ")}
 
 
 def test_the_docs_show_the_main_commands():
@@ -69,7 +72,7 @@ def scratch(demo_course, tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("doc, command", COMMANDS, ids=[f"{d}: {c}" for d, c in COMMANDS])
-def test_documented_command_runs(doc, command, demo_course, scratch):
+def test_documented_command_runs(doc, command, demo_course, scratch, tmp_path):
     if command.startswith("make "):
         proc = subprocess.run(
             ["make", "-n", *shlex.split(command)[1:]], cwd=REPO, capture_output=True, text=True
@@ -77,8 +80,16 @@ def test_documented_command_runs(doc, command, demo_course, scratch):
         assert proc.returncode == 0, proc.stderr
         return
     words = shlex.split(command.replace("hw04_autograd", "hw99_demo").replace("hw04", "hw99"))
+    course = demo_course.root
+    made = [w for w in words if w in MADE]
+    if made:
+        course = tmp_path / "course"
+        shutil.copytree(demo_course.root, course)
+        if words[1] != "new":
+            new = [sys.executable, "-m", "autograder", "--course", str(course), "new", made[0]]
+            assert subprocess.run(new, capture_output=True).returncode == 0
     proc = subprocess.run(
-        [sys.executable, "-m", "autograder", "--course", str(demo_course.root), *words[1:]],
+        [sys.executable, "-m", "autograder", "--course", str(course), *words[1:]],
         cwd=scratch,
         capture_output=True,
         text=True,

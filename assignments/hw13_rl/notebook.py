@@ -214,7 +214,13 @@ old = torch.log(torch.tensor([0.5, 0.5, 0.5]))
 new = torch.log(torch.tensor([0.8, 0.3, 0.52])).requires_grad_(True)
 obj = ppo_clip_objective(new, old, adv, 0.2)
 obj.backward()
-print("PPO objective", float(obj), "gradient", new.grad.tolist(), "(0 where the ratio is clipped)")
+print(
+    "PPO objective",
+    float(obj.detach()),
+    "gradient",
+    new.grad.tolist(),
+    "(0 where the ratio is clipped)",
+)
 print("GRPO advantages", grpo_advantages(torch.tensor([1.0, 0.0, 0.0, 1.0])).tolist())
 z = torch.zeros(1)
 print("DPO at the reference: ", float(dpo_loss(z, z, z, z, 0.1)), "= log 2")

@@ -268,5 +268,8 @@ def read_secrets_first(course: Course, assignment: Assignment) -> None:
     reference or the hidden tests before they are read. So read them before any student
     code runs (once per process; they are never read again)."""
     if os.geteuid() != 0:
+        from .provided import provided_code
+
         load_reference(course, assignment)
         collect_tests(assignment)
+        provided_code(course, assignment)  # cached: the scan's view of the given code

@@ -40,6 +40,7 @@ from .loading import (
     pytest_session,
     read_secrets_first,
 )
+from .provided import drop_findings_in_given_code, provided_code
 from .staticscan import scan_submission
 
 __all__ = [
@@ -325,6 +326,7 @@ def grade_cells(
         report.isolation = dict(load.isolation)
         _warn_if_weaker(report.isolation)
         findings = [f.__dict__ for f in scan_submission(cells, assignment.forbidden_apis)]
+        findings = drop_findings_in_given_code(findings, cells, provided_code(course, assignment))
         report.scan_notes, report.staff_flags = explain_findings(course, assignment, findings)
         report.load_failure = load.failure
         backend = SandboxBackend(sandbox, assignment.probe_timeout_s)

@@ -48,10 +48,11 @@ def points_lost(aid: str, path: Path) -> dict[str, float]:
     return lost
 
 
-def template_staff_flags(aid: str) -> list[str]:
-    """The static scan's staff flags on the unmodified student template, leaving out the
-    runtime's own setup cell (engine code every notebook shares; see the report of
-    issue #13: its ``import sys`` is flagged on every assignment)."""
+def template_staff_flags(aid: str, edit: tuple[str, str] | None = None) -> list[str]:
+    """The static scan's staff flags on the student template, as grading computes them
+    (given code left as given draws none). ``edit``: replace this text by that in the
+    template's code first, to see a flag come back once given code is changed."""
+    from autograder.grading.provided import drop_findings_in_given_code, provided_code
     from autograder.grading.runner import explain_findings
     from autograder.grading.staticscan import scan_submission
     from autograder.notebook.notebooks import build_notebooks
@@ -59,10 +60,9 @@ def template_staff_flags(aid: str) -> list[str]:
     course = Course(REPO)
     a = course.assignment(aid)
     built = build_notebooks(a, course.reference_path(aid).read_text())
-    cells = [
-        (i, c.source)
-        for i, c in enumerate(built.student.cells)
-        if c.cell_type == "code" and "from autograde_check import" not in c.source
-    ]
+    cells = [(i, c.source) for i, c in enumerate(built.student.cells) if c.cell_type == "code"]
+    if edit is not None:
+        cells = [(i, src.replace(*edit)) for i, src in cells]
     findings = [f.__dict__ for f in scan_submission(cells, a.forbidden_apis)]
+    findings = drop_findings_in_given_code(findings, cells, provided_code(course, a))
     return explain_findings(course, a, findings)[1]

@@ -24,7 +24,7 @@ import pytest
 import torch
 from matplotlib import pyplot as plt
 
-from autograder import probe_helpers
+from autograder.runtime import probe_helpers
 from solutions import hw13_rl as ref
 
 F64 = torch.float64
@@ -295,3 +295,76 @@ def test_figures_carry_their_data():
     plt.close(fig)
     (line,) = data["axes"][0]["lines"]
     assert line == {"label": "plain", "x": [1.0, 2.0, 3.0], "y": [1.0, 2.0, 3.0]}
+
+
+# ------------------------------------------------------- planted bugs and provided cells
+# (issue #13) Each planted bug in tests/submissions/hw13_rl/ loses points on the question
+# its file names, and nowhere else; the ones listed here lose at least that much there.
+from .planted_bugs import bug_files, declared_question, points_lost, template_staff_flags  # noqa: E402
+
+_AID = "hw13_rl"
+_MIN_LOSS = {"bug_q_from_v_bootstrap_here": 15.0, "bug_reward_without_p": 8.0}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", bug_files(_AID), ids=lambda p: p.stem)
+def test_planted_bug_is_charged_on_its_own_question_only(path):
+    question = declared_question(path)
+    lost = points_lost(_AID, path)
+    assert set(lost) == {question}, lost
+    assert lost[question] >= _MIN_LOSS.get(path.stem, 0.5), lost
+
+
+def test_unmodified_template_draws_no_staff_flag():
+    assert template_staff_flags(_AID) == []
+
+
+def test_provided_cells_warn_nothing():
+    """The template's provided code (setup and include cells, regions stubbed) and the q5
+    demonstration cell (run on the reference's definitions) raise no warning at all."""
+    import sys
+    import types
+    import warnings
+
+    from autograder.course import Course
+    from autograder.notebook.notebooks import build_notebooks
+
+    from .planted_bugs import REPO
+
+    course = Course(REPO)
+    a = course.assignment(_AID)
+    built = build_notebooks(a, course.reference_path(_AID).read_text())
+    stub = types.ModuleType("autograde_check")
+    stub.check = stub.check_all = lambda *args, **kwargs: None
+    saved = sys.modules.get("autograde_check")
+    sys.modules["autograde_check"] = stub
+    dtype = torch.get_default_dtype()
+    try:
+        for notebook, wanted in (
+            (built.student, "def "),
+            (built.instructor, "ppo_clip_objective(new"),
+        ):
+            names: dict = {"__name__": "notebook"}
+            for cell in notebook.cells:
+                source = cell.source
+                if cell.cell_type != "code" or source.startswith("check"):
+                    continue
+                if "from autograde_check import" in source:
+                    source = "\n".join(
+                        ln
+                        for ln in source.splitlines()
+                        if not ln.startswith(("try:", "    ", "except"))
+                    )
+                    source = "from autograde_check import check, check_all\n" + source
+                elif "def " not in source and wanted not in source:
+                    continue  # an experiment cell (minutes in all): not run here
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error")
+                    exec(compile(source, "<cell>", "exec"), names)
+                    plt.close("all")
+    finally:
+        torch.set_default_dtype(dtype)
+        if saved is None:
+            sys.modules.pop("autograde_check", None)
+        else:
+            sys.modules["autograde_check"] = saved

@@ -28,15 +28,24 @@ def test_q1_time_to_result(grade):
         T = int(torch.randint(5, 30, (1,), generator=gen))
         curve = torch.randn(T, generator=gen, dtype=torch.float64).cumsum(0)
         mode = "min" if i % 2 == 0 else "max"
-        target = round(float(curve[T // 2]), 6)
-        times = torch.rand(T, generator=gen, dtype=torch.float64).cumsum(0) if i < 3 else None
+        if i < 3:
+            # the target equals the curve's best value up to T // 2: reached exactly there
+            # (a tie counts as reached), never at index 0 or 1 (a constant answer)
+            curve[:2] = curve.max() + 1 if mode == "min" else curve.min() - 1
+            head = curve[: T // 2 + 1]
+            target = float(head.min() if mode == "min" else head.max())
+            what = "target = a point of the curve"
+        else:
+            target = round(float(curve[T // 2]), 6)
+            what = "target between points"
+        times = torch.rand(T, generator=gen, dtype=torch.float64).cumsum(0) if i % 2 else None
         grade.compare(
             ttr,
             curve,
             target,
             times,
             mode,
-            case=f"T={T}, mode {mode}, times {'given' if times is not None else 'None'}",
+            case=f"T={T}, mode {mode}, {what}, times {'given' if times is not None else 'None'}",
             **T1,
         )
 

@@ -1,6 +1,7 @@
 import torch
 
-from autograder.testing import T2, probe
+from autograder.testing import T2, Tolerance, compare, probe
+from autograder.untrusted_text import escape_markdown
 
 
 @probe
@@ -126,6 +127,30 @@ SPACES = {
 }
 
 
+def _trial_problem(got, ref):
+    """What is wrong with a run_trial result, in words for the student ("" if nothing):
+    the evaluation steps first (a shifted schedule changes every point of the curves)."""
+    tol = Tolerance(**T2)
+    if not isinstance(got, dict):
+        return "run_trial must return a dict"
+    steps = got.get("eval_steps")
+    if compare(ref["eval_steps"], steps, Tolerance(0.0, 0.0)) is not None:
+        shown = escape_markdown(repr(steps)[:120])
+        return (
+            f"wrong evaluation steps: yours are {shown}, expected {ref['eval_steps']} "
+            "(steps count from 1; evaluate right after the optimiser step of every step "
+            "with step % eval_every == 0), so every point of the validation curves differs"
+        )
+    for key in ("val_curve", "val_acc", "steps_to_target", "best_val"):
+        mismatch = compare(ref[key], got.get(key), tol)
+        if mismatch is not None:
+            where = escape_markdown(f"{key}{mismatch.path}")
+            return (
+                f"wrong {where} (evaluation steps are right): {escape_markdown(mismatch.message)}"
+            )
+    return ""
+
+
 def test_q4_run_trial(grade):
     for i, gen in grade.cases(4):
         opt_name = ["sgd", "momentum", "adam", "momentum"][i]
@@ -133,18 +158,15 @@ def test_q4_run_trial(grade):
         hp = {"lr": lr} if opt_name != "adam" else {"lr": lr / 10, "one_minus_beta2": 0.01}
         name = "digits" if i == 2 else "breast_cancer"
         seed = int(torch.randint(0, 1000, (1,), generator=gen))
-        grade.compare(
-            trial,
-            name,
-            i,
-            opt_name,
-            hp,
-            20,
-            5,
-            seed,
-            case=f"{name}, {opt_name} {hp}, 20 steps, eval every 5, seed {seed}",
-            **T2,
+        # eval_every 1 once: every step is evaluated
+        eval_every = 1 if i == 3 else 5
+        case = f"{name}, {opt_name} {hp}, 20 steps, eval every {eval_every}, seed {seed}"
+        got, ref = grade.run_and_reference(
+            trial, name, i, opt_name, hp, 20, eval_every, seed, case=case
         )
+        if got is not None:
+            problem = _trial_problem(got, ref)
+            grade.check(not problem, case=case, message=problem)
 
 
 def test_q4_random_search(grade):

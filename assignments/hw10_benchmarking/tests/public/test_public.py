@@ -2,7 +2,7 @@ import math
 
 import torch
 
-from autograder import probe_helpers
+from autograder.runtime import probe_helpers
 from autograder.testing import T0, T1, T2, probe
 
 CURVE = torch.tensor([0.9, 0.7, 0.8, 0.4, 0.5, 0.3], dtype=torch.float64)
@@ -46,6 +46,7 @@ def trials_fig(ns):
 def test_q1_public(grade):
     grade.compare(ttr, CURVE, 0.45, "min", case="first index with loss ≤ 0.45", **T0)
     grade.compare(ttr, CURVE, 0.1, "min", case="never reached", **T0)
+    grade.compare(ttr, CURVE, 0.4, "min", case="a point equal to the target counts", **T0)
     grade.compare(running_best, CURVE, case="best_so_far of a short curve", **T1)
 
 
@@ -53,6 +54,13 @@ def test_q2_public(grade):
     times = torch.tensor([[1.0, 3.0, math.inf], [2.0, 2.0, 4.0]], dtype=torch.float64)
     taus = torch.tensor([1.0, 1.5, 2.0, 4.0], dtype=torch.float64)
     grade.compare(profile, times, taus, case="2 solvers × 3 workloads", **T1)
+    # the last workload: nobody solves it, so it counts as failed for both (ρ ≤ 2/3)
+    unsolved = torch.tensor(
+        [[1.0, 3.0, math.inf, math.inf], [2.0, 2.0, 4.0, math.inf]], dtype=torch.float64
+    )
+    grade.compare(
+        profile, unsolved, taus, case="2 solvers × 4 workloads, one that nobody solves", **T1
+    )
 
 
 def test_q3_public(grade):

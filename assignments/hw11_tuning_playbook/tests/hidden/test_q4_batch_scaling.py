@@ -3,8 +3,7 @@ import math
 
 import torch
 
-from autograder.compare import Tolerance, compare
-from autograder.testing import T0, probe
+from autograder.testing import T0, Tolerance, compare, probe
 
 F64 = torch.float64
 

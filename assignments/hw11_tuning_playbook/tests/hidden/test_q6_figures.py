@@ -1,6 +1,10 @@
+"""q6: the figures, judged by ``grade.compare_figure`` on what the docstrings name: the
+labelled lines' data, the axis scales and that the axes are labelled (extra lines,
+markers and styling are fine)."""
+
 import torch
 
-from autograder import probe_helpers
+from autograder.runtime import probe_helpers
 from autograder.testing import T1, probe
 
 
@@ -33,7 +37,9 @@ def test_q6_isolation_plot(grade):
         wds = [10.0**e for e in range(-4, 0)][: 2 + i]
         perm = torch.randperm(len(wds), generator=gen).tolist()  # unsorted input
         table = [[wds[j], 0.1 + 0.3 * float(torch.rand(1, generator=gen))] for j in perm]
-        grade.compare(iso_fig, table, case=f"{len(wds)} weight decays, unsorted (case {i})", **T1)
+        grade.compare_figure(
+            iso_fig, table, case=f"{len(wds)} weight decays, unsorted (case {i})", **T1
+        )
 
 
 def test_q6_axis_plot(grade):
@@ -46,7 +52,7 @@ def test_q6_axis_plot(grade):
             }
             for _ in range(n)
         ]
-        grade.compare(
+        grade.compare_figure(
             axis_fig, trials, [1e-4, 1.0], case=f"{n} trials, bounds (1e-4, 1) (case {i})", **T1
         )
 
@@ -56,6 +62,6 @@ def test_q6_batch_scaling_plot(grade):
         bs = [1, 4, 16, 64, 256][: 3 + i % 3]
         steps = sorted(torch.randint(20, 5000, (len(bs),), generator=gen).tolist(), reverse=True)
         table = [[B, 0.01 * (j + 1), s] for j, (B, s) in enumerate(zip(bs, steps))][::-1]
-        grade.compare(
+        grade.compare_figure(
             scaling_fig, table, case=f"{len(bs)} batch sizes, given largest first (case {i})", **T1
         )

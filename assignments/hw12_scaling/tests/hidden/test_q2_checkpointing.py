@@ -61,12 +61,19 @@ def forward_units_and_recompute(ns, n, width, batch, k, seed):
             saved[ptr] = t.untyped_storage().nbytes()
         return t
 
-    calls = {"forward": 0, "backward": 0, "phase": "forward"}
+    calls = {"forward": [], "backward": [], "phase": "forward"}
+    inputs = {}
 
     def count(module, args, output):
-        calls[calls["phase"]] += 1
+        calls[calls["phase"]].append(index[id(module)])
 
+    def remember_input(module, args):
+        if calls["phase"] == "forward" and args and isinstance(args[0], torch.Tensor):
+            inputs[index[id(module)]] = args[0].untyped_storage().data_ptr()
+
+    index = {id(layer): i for i, layer in enumerate(layers)}
     handles = [layer.register_forward_hook(count) for layer in layers]
+    handles += [layer.register_forward_pre_hook(remember_input) for layer in layers]
     x = torch.randn(batch, width, generator=g)
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         out = ns.checkpointed_forward(layers, x, k)
@@ -76,8 +83,11 @@ def forward_units_and_recompute(ns, n, width, batch, k, seed):
         h.remove()
     return {
         "activations saved by the forward pass": sum(saved.values()) // (batch * width * 4),
-        "block calls in the forward pass": calls["forward"],
-        "block calls in the backward pass": calls["backward"],
+        "blocks whose input the forward pass keeps": sorted(
+            i for i, ptr in inputs.items() if ptr in saved
+        ),
+        "block calls in the forward pass": len(calls["forward"]),
+        "blocks recomputed in the backward pass, in order": calls["backward"],
     }
 
 
@@ -154,8 +164,14 @@ def test_q2_gradients_with_autograd_grad(grade):
 
 
 def test_q2_forward_keeps_k_inputs_and_recomputes_once(grade):
+    # k does not divide n in the random cases: the kept inputs and the recompute order show
+    # where the segments start (the last segment is a longest one)
     for _i, gen in grade.cases(4):
-        n, width, batch, k, seed = _shape(gen)
+        n = int(torch.randint(5, 12, (1,), generator=gen))
+        k = [kk for kk in range(2, n) if n % kk][int(torch.randint(0, 2, (1,), generator=gen))]
+        width = int(torch.randint(2, 9, (1,), generator=gen))
+        batch = int(torch.randint(1, 4, (1,), generator=gen))
+        seed = int(torch.randint(0, 2**31, (1,), generator=gen))
         grade.compare(
             forward_units_and_recompute,
             n,
@@ -163,7 +179,7 @@ def test_q2_forward_keeps_k_inputs_and_recomputes_once(grade):
             batch,
             k,
             seed,
-            case=f"float32, {n} blocks, k={k}: saved activations and block calls",
+            case=f"float32, {n} blocks, k={k}: kept inputs, block calls, recompute order",
             **T0,
         )
     grade.compare(
@@ -174,6 +190,16 @@ def test_q2_forward_keeps_k_inputs_and_recomputes_once(grade):
         4,
         0,
         case="lecture case: 16 blocks, k=4 (4 activations; 16 recomputed blocks)",
+        **T0,
+    )
+    grade.compare(
+        forward_units_and_recompute,
+        3,
+        4,
+        1,
+        3,
+        1,
+        case="3 blocks, k=3: one block per segment, a single-row batch",
         **T0,
     )
 

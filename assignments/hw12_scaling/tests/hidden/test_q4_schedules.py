@@ -212,13 +212,23 @@ def test_q4_validate_schedule(grade):
             )
 
 
-def test_q4_bubble_and_peaks(grade):
+def test_q4_bubble(grade):
     grid = grade.reference(gpipe, 4, 8)
     grade.compare(bubble, grid, case="lecture case: GPipe p=4, m=8 (bubble 3/11)", **T1)
+    grid = grade.reference(ofob, 3, 3)
+    grade.compare(bubble, grid, case="1F1B p=3, m=3 (bubble 2/5)", **T1)
+    for i, gen in grade.cases(4):
+        p, m = _pm(gen)
+        g = grade.reference(ofob if i % 2 else gpipe, p, m)
+        # an idle row after every other step
+        padded = [r for t, row in enumerate(g) for r in ((row, [None] * p) if t % 2 else (row,))]
+        grade.compare(bubble, padded, case=f"bubble of a padded grid, p={p}, m={m}", **T1)
+
+
+def test_q4_peaks(grade):
+    grid = grade.reference(gpipe, 4, 8)
     grade.compare(peaks, grid, case="lecture case: GPipe p=4, m=8, peaks [8, 8, 8, 8]", **T0)
     for i, gen in grade.cases(4):
         p, m = _pm(gen)
         g = grade.reference(ofob if i % 2 else gpipe, p, m)
-        padded = [r for row in g for r in (row, [None] * p)]
-        grade.compare(bubble, padded, case=f"bubble of a padded grid, p={p}, m={m}", **T1)
         grade.compare(peaks, g, case=f"peaks, {'1F1B' if i % 2 else 'GPipe'} p={p}, m={m}", **T0)

@@ -1,4 +1,4 @@
-from autograder import probe_helpers
+from autograder.runtime import probe_helpers
 from autograder.testing import T1, probe
 
 

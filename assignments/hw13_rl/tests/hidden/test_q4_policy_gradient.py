@@ -1,7 +1,6 @@
 import torch
 
-from autograder.compare import Tolerance, compare
-from autograder.testing import T0, T1, probe
+from autograder.testing import T0, T1, Tolerance, compare, probe
 
 F64 = torch.float64
 
@@ -11,19 +10,120 @@ def policy(ns, theta):
     return ns.softmax_policy(theta)
 
 
+# expected_return and exact_policy_gradient call q1's policy_evaluation and q_from_v by
+# design. So that a q1 bug is charged on q1 alone, the probes below swap them, in the
+# notebook's namespace and for the duration of the call, for the reference's values on
+# this MDP (values, not code): V^π and its Jacobian in π at the reference's π_θ (so that
+# autograd still differentiates J through π_θ), and Q(V) = Q0 + M V, affine in V. Calls
+# on other inputs go to the notebook's own functions.
 @probe
-def ret_and_grad(ns, theta, P, R, rho0, gamma):
-    torch.set_num_threads(1)
-    th = theta.clone().requires_grad_(True)
-    J = ns.expected_return(th, P, R, rho0, gamma)
-    (g,) = torch.autograd.grad(J, th)
-    return {"J": J.detach(), "autograd": g}
+def q1_values(ns, theta, P, R, gamma):
+    pi0 = ns.softmax_policy(theta)
+    V0 = ns.policy_evaluation(P, R, pi0, gamma)
+    J = torch.autograd.functional.jacobian(lambda pi: ns.policy_evaluation(P, R, pi, gamma), pi0)
+    S = P.shape[0]
+    Q0 = ns.q_from_v(P, R, torch.zeros(S, dtype=P.dtype), gamma)
+    M = torch.stack(
+        [ns.q_from_v(P, R, torch.eye(S, dtype=P.dtype)[j], gamma) - Q0 for j in range(S)], -1
+    )
+    return [pi0, V0, J, Q0, M]
 
 
 @probe
-def exact(ns, theta, P, R, rho0, gamma):
+def ret_and_grad(ns, theta, P, R, rho0, gamma, q1):
     torch.set_num_threads(1)
-    return ns.exact_policy_gradient(theta, P, R, rho0, gamma)
+    scope = getattr(ns.expected_return, "__globals__", None)
+    scope = scope if isinstance(scope, dict) else {}
+    own = {k: scope.get(k) for k in ("policy_evaluation", "q_from_v")}
+    pi0, V0, J, Q0, M = q1
+
+    def same(P_, R_, gamma_):
+        return (
+            isinstance(P_, torch.Tensor)
+            and isinstance(R_, torch.Tensor)
+            and P_.shape == P.shape
+            and R_.shape == R.shape
+            and float(gamma_) == float(gamma)
+            and torch.equal(P_.detach(), P)
+            and torch.equal(R_.detach(), R)
+        )
+
+    def policy_evaluation(P_, R_, pi_, gamma_):
+        near = (
+            same(P_, R_, gamma_)
+            and isinstance(pi_, torch.Tensor)
+            and pi_.shape == pi0.shape
+            and float((pi_.detach() - pi0).abs().max()) < 1e-9
+        )
+        if not near:
+            return own["policy_evaluation"](P_, R_, pi_, gamma_)
+        # V^π to first order around the reference's π: exact at π = π0, and differentiable
+        return V0 + torch.einsum("tsa,sa->t", J, pi_ - pi0)
+
+    def q_from_v(P_, R_, V_, gamma_):
+        if not same(P_, R_, gamma_):
+            return own["q_from_v"](P_, R_, V_, gamma_)
+        return Q0 + torch.einsum("sat,t->sa", M, V_)
+
+    for k, f in (("policy_evaluation", policy_evaluation), ("q_from_v", q_from_v)):
+        if own[k] is not None:
+            scope[k] = f
+    try:
+        th = theta.clone().requires_grad_(True)
+        J_theta = ns.expected_return(th, P, R, rho0, gamma)
+        (g,) = torch.autograd.grad(J_theta, th)
+    finally:
+        for k, f in own.items():
+            if f is not None:
+                scope[k] = f
+    return {"J": J_theta.detach(), "autograd": g}
+
+
+@probe
+def exact(ns, theta, P, R, rho0, gamma, q1):
+    torch.set_num_threads(1)
+    scope = getattr(ns.exact_policy_gradient, "__globals__", None)
+    scope = scope if isinstance(scope, dict) else {}
+    own = {k: scope.get(k) for k in ("policy_evaluation", "q_from_v")}
+    pi0, V0, J, Q0, M = q1
+
+    def same(P_, R_, gamma_):
+        return (
+            isinstance(P_, torch.Tensor)
+            and isinstance(R_, torch.Tensor)
+            and P_.shape == P.shape
+            and R_.shape == R.shape
+            and float(gamma_) == float(gamma)
+            and torch.equal(P_.detach(), P)
+            and torch.equal(R_.detach(), R)
+        )
+
+    def policy_evaluation(P_, R_, pi_, gamma_):
+        near = (
+            same(P_, R_, gamma_)
+            and isinstance(pi_, torch.Tensor)
+            and pi_.shape == pi0.shape
+            and float((pi_.detach() - pi0).abs().max()) < 1e-9
+        )
+        if not near:
+            return own["policy_evaluation"](P_, R_, pi_, gamma_)
+        # V^π to first order around the reference's π: exact at π = π0, and differentiable
+        return V0 + torch.einsum("tsa,sa->t", J, pi_ - pi0)
+
+    def q_from_v(P_, R_, V_, gamma_):
+        if not same(P_, R_, gamma_):
+            return own["q_from_v"](P_, R_, V_, gamma_)
+        return Q0 + torch.einsum("sat,t->sa", M, V_)
+
+    for k, f in (("policy_evaluation", policy_evaluation), ("q_from_v", q_from_v)):
+        if own[k] is not None:
+            scope[k] = f
+    try:
+        return ns.exact_policy_gradient(theta, P, R, rho0, gamma)
+    finally:
+        for k, f in own.items():
+            if f is not None:
+                scope[k] = f
 
 
 @probe
@@ -94,7 +194,10 @@ def _q1_note(grade, P, R, gamma):
     )
     if mine is not None and compare(ref, mine, Tolerance(**T1)) is None:
         return ""
-    return " (note: q1 fails and this question uses it, through policy_evaluation and q_from_v: fix q1 first)"
+    return (
+        " (note: q1 fails and this question uses it, through policy_evaluation and "
+        "q_from_v: fix q1 first)"
+    )
 
 
 def test_q4_expected_return_and_exact_gradient(grade):
@@ -103,19 +206,27 @@ def test_q4_expected_return_and_exact_gradient(grade):
     for i, gen in grade.cases(4):
         P, R, rho0, _ = _episodic(gen, S=3 + i % 3, A=2 + i % 2)
         theta = torch.randn(P.shape[:2], generator=gen, dtype=F64)
-        case = f"random MDP S={P.shape[0]}, A={P.shape[1]}, γ=0.9 (case {i}){note}"
-        grade.compare(
+        q1 = grade.reference(q1_values, theta, P, R, 0.9)
+        case = f"random MDP S={P.shape[0]}, A={P.shape[1]}, γ=0.9 (case {i})"
+        ok = grade.compare(
             ret_and_grad,
             theta,
             P,
             R,
             rho0,
             0.9,
+            q1,
             case=case + ": J and its autograd gradient",
             allow=("torch.autograd.*",),
             **T1,
         )
-        grade.compare(exact, theta, P, R, rho0, 0.9, case=case + ": exact_policy_gradient", **T1)
+        if not ok:
+            grade.records[-1].message += note
+        ok = grade.compare(
+            exact, theta, P, R, rho0, 0.9, q1, case=case + ": exact_policy_gradient", **T1
+        )
+        if not ok:
+            grade.records[-1].message += note
 
 
 def test_q4_sample_episodes(grade):
@@ -164,7 +275,8 @@ def test_q4_reinforce_is_unbiased(grade):
     P, R, rho0, terminal = _episodic(gen)
     theta = torch.randn(P.shape[:2], generator=gen, dtype=F64)
     # γ = 0.5: dropping γ^t (the notes' slip) is then ≈ 10 standard errors off
-    true = grade.reference(exact, theta, P, R, rho0, 0.5)
+    q1 = grade.reference(q1_values, theta, P, R, 0.5)
+    true = grade.reference(exact, theta, P, R, rho0, 0.5, q1)
     for label, baseline in (
         ("no baseline", None),
         ("baseline 0.5", torch.full((4,), 0.5, dtype=F64)),

@@ -1,6 +1,6 @@
 import torch
 
-from autograder import probe_helpers
+from autograder.runtime import probe_helpers
 from autograder.testing import T1, probe
 
 F64 = torch.float64
@@ -27,7 +27,7 @@ def test_q6_grid_q(grade):
         S = 4 + i
         gammas = [0.9, 0.0, 0.5][: 2 + i % 2]  # not sorted: panels go in increasing γ
         Qs = [torch.rand(S, 2, generator=gen, dtype=F64) for _ in gammas]
-        grade.compare(
+        grade.compare_figure(
             grid_fig, gammas, Qs, case=f"{len(gammas)} values of γ, {S} states (case {i})", **T1
         )
 
@@ -36,7 +36,7 @@ def test_q6_learning_curves(grade):
     for i, gen in grade.cases(3):
         names = ["REINFORCE", "REINFORCE + baseline"][: 1 + i % 2]
         curves = [torch.rand(5, 10 + i, generator=gen, dtype=F64) for _ in names]
-        grade.compare(
+        grade.compare_figure(
             curves_fig,
             names,
             curves,

@@ -1,6 +1,6 @@
 import torch
 
-from autograder import probe_helpers
+from autograder.runtime import probe_helpers
 from autograder.testing import T1, probe
 
 
