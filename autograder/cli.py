@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from .course import CourseError, find_course
@@ -30,6 +31,26 @@ def _cmd_list(args: argparse.Namespace) -> int:
             extra = " [manual]" if q.manual else ""
             forbidden = f"  forbids: {', '.join(q.forbidden)}" if q.forbidden else ""
             print(f"    {q.id}  {q.points:>5g}  {q.title}{extra}{forbidden}")
+    return 0
+
+
+def _cmd_new(args: argparse.Namespace) -> int:
+    from .build.scaffold import ScaffoldError, scaffold_assignment
+
+    course = find_course(args.course)
+    try:
+        made = scaffold_assignment(course, args.assignment, title=args.title, lecture=args.lecture)
+    except ScaffoldError as exc:
+        print(f"autograde new: {exc}", file=sys.stderr)
+        return 2
+    print(f"created {made.assignment_id}: {made.title}, lecture {made.lecture}", file=sys.stderr)
+    for path in made.files:
+        print(f"  {path.relative_to(course.root)}", file=sys.stderr)
+    print(
+        f"next: autograde build {made.assignment_id} --out dist --verify "
+        "(then replace the example question; see docs/authoring.md)",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -81,6 +102,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(names)))
     work = [(str(course.root), n, args.out, args.verify, not args.no_execute) for n in names]
     failures = 0
+    outcomes: Iterator[tuple[bool, list[str]]]
     if jobs == 1:
         outcomes = (_build_one(*w) for w in work)
     else:  # each assignment in its own worker: verification is mostly waiting on kernels
@@ -290,6 +312,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="assignments, their questions and points")
     p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("new", help="scaffold a new assignment that builds and verifies")
+    p.add_argument("assignment", metavar="hwNN_slug", help="the new assignment's id")
+    p.add_argument("--title", help="its title (default: the slug as words)")
+    p.add_argument("--lecture", type=int, help="its lecture (default: NN of the id)")
+    p.set_defaults(func=_cmd_new)
 
     p = sub.add_parser("build", help="build student, Gradescope and instructor artifacts")
     p.add_argument("assignments", nargs="*", metavar="HW", help="hw04_autograd or hw04")

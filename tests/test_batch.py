@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -43,16 +44,24 @@ def _rows(out: Path) -> dict[str, dict]:
 
 
 def _comparable(out: Path) -> dict[str, object]:
-    files = {}
+    """Every file a grading run leaves in ``out``, less its timings: ``execution_time``
+    and the precise ``extra_data.seconds`` of results, the slowest-submissions section of
+    report.html. (The lock file and a shard's shard.json are no output.)"""
+    files: dict[str, object] = {}
     for path in sorted(out.rglob("*")):
-        if path.is_file():
-            rel = path.relative_to(out).as_posix()
-            if rel.startswith("results/"):
-                data = json.loads(path.read_text())
-                data.pop("execution_time")
-                files[rel] = data
-            else:
-                files[rel] = path.read_bytes()
+        rel = path.relative_to(out).as_posix()
+        if not path.is_file() or rel in (".autograde.lock", "shard.json"):
+            continue
+        if rel.startswith("results/"):
+            data = json.loads(path.read_text())
+            data.pop("execution_time")
+            data["extra_data"].pop("seconds", None)
+            files[rel] = data
+        elif rel == "report.html":
+            text = path.read_text()
+            files[rel] = re.sub(r'<section id="slowest">.*?</section>', "", text, flags=re.S)
+        else:
+            files[rel] = path.read_bytes()
     return files
 
 

@@ -80,10 +80,17 @@ def test_grader_faults_end_non_zero_with_their_causes_and_are_retried(
         "autograde grade: 2 grader faults (1 x RuntimeError: simulated crash; 1 x the "
         "sandbox was lost): not a grade; run the same command again to retry them"
     ], err
+    # Who, per cause: the students to look at (or --regrade) are named, not only counted.
+    assert "  grader fault: bob: RuntimeError: simulated crash" in err.splitlines()
+    assert "  grader fault: carol: the sandbox was lost" in err.splitlines()
     rows = _rows(out)
     assert rows["bob"]["status"] == "grader fault: RuntimeError: simulated crash"
     assert rows["carol"]["status"] == "grader fault: the sandbox was lost"
     assert rows["alice"]["status"] == "graded"
+    report = (out / "report.html").read_text()
+    faults = report[report.index('<section id="faults">') :].split("</section>")[0]
+    assert "<td>bob</td>" in faults and "RuntimeError: simulated crash" in faults
+    assert "<td>carol</td>" in faults and "<td>alice</td>" not in faults
 
     monkeypatch.setattr(batch, "_grade_one", REAL_GRADE_ONE)  # the fault is gone
     assert main([*cmd, "--jobs", "2"]) == 0

@@ -375,15 +375,9 @@ def _from_folder(path: Path, warnings: list[str]) -> list[Student]:
                 )
             )
         elif child.name.startswith(".") or child.name == "__MACOSX":
-            students.append(
-                Student(
-                    safe_id(child.name),
-                    None,
-                    problem="hidden entry",
-                    source=shown,
-                    status="skipped",
-                )
-            )
+            hidden = Student(safe_id(child.name), None, problem="hidden entry", source=shown)
+            hidden.status = "skipped"
+            students.append(hidden)
         elif child.is_dir():
             nb = _pick_notebook(child)
             if nb is None:

@@ -7,6 +7,11 @@ Layout under the root (``/autograder`` on Gradescope; a temporary folder in test
 A provisional "grader fault" result is written first and replaced atomically at the end,
 so whatever happens in between (a crash of the grader, a kill), Gradescope finds a valid
 ``results.json`` that does not look like the student's zero.
+
+What this prints is for staff: Gradescope shows ``run_autograder``'s output (which merges
+stderr into stdout) to staff only. One line per run says what was graded; on a grader
+fault the lines that follow give the fault and its traceback. The student's message says
+only that the grader failed and that their instructor can see why.
 """
 
 from __future__ import annotations
@@ -72,13 +77,13 @@ def run_gradescope(
             file=sys.stderr,
         )
         if graded.grader_fault:
-            print(
-                f"[autograde] GRADER FAULT: {graded.report.grader_fault if graded.report else ''}",
-                file=sys.stderr,
-            )
+            fault = graded.report.grader_fault if graded.report else ""
+            print(f"[autograde] GRADER FAULT: {fault}", file=sys.stderr)
+            _print_load_traceback(course, assignment)
             return 2
         return 0
     except Exception as exc:
+        print(f"[autograde] GRADER FAULT: {type(exc).__name__}: {exc}", file=sys.stderr)
         traceback.print_exc(file=sys.stderr)
         write_json_atomic(
             results_path,
@@ -90,3 +95,18 @@ def run_gradescope(
             ),
         )
         return 2
+
+
+def _print_load_traceback(course: Course, assignment: Any) -> None:
+    """The traceback of a reference or hidden-test module that does not load, for staff.
+
+    The runner keeps only the error's one line for a load failure; loading again (a
+    module that failed is not kept half-loaded) shows where in the course it broke. Faults
+    of any other kind have had their traceback printed where they were caught."""
+    from .runner import collect_tests, load_reference
+
+    try:
+        load_reference(course, assignment)
+        collect_tests(assignment)
+    except Exception:
+        traceback.print_exc(file=sys.stderr)
