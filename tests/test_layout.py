@@ -116,7 +116,7 @@ def test_module_level_imports_form_no_circle() -> None:
         state[node] = 1
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                circle = path[path.index(nxt) :] + [nxt] if nxt in path else [node, nxt]
+                circle = [*path[path.index(nxt) :], nxt] if nxt in path else [node, nxt]
                 pytest.fail("import circle: " + " -> ".join(circle))
             if nxt not in state:
                 visit(nxt, [*path, nxt])

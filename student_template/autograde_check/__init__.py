@@ -11,10 +11,10 @@ from __future__ import annotations
 import html
 import json
 import math
-import types
 import os
 import sys
 import traceback
+import types
 from pathlib import Path
 
 import numpy as np
