@@ -134,3 +134,35 @@ def test_a_test_that_records_nothing_for_the_student_scores_nothing():
     (none,) = run_tests(a, [test], Reference, ReferenceBackend(StudentWhoReturnsNone))
     assert right.score == 10
     assert none.score == 0 and none.records[-1].kind == "not_reached"
+
+
+class StudentWhoForgetsTheReset:
+    @staticmethod
+    def f(x):
+        return 2 * x + (1 if x == 9 else 0)
+
+
+def weighted_test(grade):
+    """Four ordinary cases and one, the conceptual one, that counts for four."""
+    for x in (1, 2, 3, 4):
+        grade.compare(value_of, x, case=f"x = {x}")
+    grade.compare(value_of, 9, case="the reset", weight=4)
+
+
+def test_a_declared_weight_counts_in_the_share_and_the_denominator():
+    a = Assignment("hw97_scoring", "t", 97, Path("."), (Question("q1", "t", 8.0),))
+    test = HiddenTest("test_q1_weighted", "q1", weighted_test, Path(__file__))
+    (result,) = run_tests(a, [test], Reference, ReferenceBackend(StudentWhoForgetsTheReset))
+    # 4 of 8 weighted cases: half the question, not 4/5 of it
+    assert result.score == pytest.approx(4.0)
+    assert [r.weight for r in result.records] == [1, 1, 1, 1, 4]
+    from autograder.grading.results import test_output
+
+    assert "*the reset* (counts as 4 cases)" in test_output(result)
+
+
+@pytest.mark.parametrize("weight", [0, -1, 11, float("nan"), True, "2"])
+def test_a_case_weight_out_of_range_is_the_authors_error(weight):
+    grade = Grade("q1", "t", (), Reference, ReferenceBackend(Reference), "salt")
+    with pytest.raises((TypeError, ValueError)):
+        grade.compare(value_of, 1, case="c", weight=weight)

@@ -15,12 +15,14 @@ cell, the notebook's ``check("qN")`` cell, and the cell defining each name its p
 read, followed through the reference's (and the notebook's) definitions. When that is not
 the question's own last cell, the question's code sits in a 0-point block
 (``q1_part1``) and the question itself (name, points, tests) in a block of tests alone
-at that place, with a line saying which definitions it waits for.
+at that place, with a line saying which definitions it waits for. A question graded by
+hand (``manual = true``) is an otter manual question; one without public checks (hw10's
+leaderboard) keeps its block and points but has no otter test.
 
 Each test is self-contained (a student's notebook cannot change what it compares with):
-the probe, its recorded arguments and expected value as literals, the recording's seed,
-a comparison that follows ``runtime.compare``, and ``runtime.probe_helpers`` where the
-probe uses it (figure checks).
+the probe, its arguments and expected value as literals, the recording's seed, a
+comparison after ``runtime.compare``, and ``probe_helpers`` or the assignment's
+``tests/helpers.py`` where the probe uses them.
 
 otter-grader 7.0.0 copies a solution into the student notebook silently when the raw
 delimiter cells are missing; the export always writes them, also sets
@@ -53,6 +55,21 @@ from .bundle import record_public_checks
 __all__ = ["export_otter"]
 
 _CHECK_ALL_CELL = re.compile(r"^\s*check_all\(\s*\)\s*$")
+# otter-assign's configuration: tests in the notebook's metadata, solutions stripped from
+# every cell, and the solution notebook graded against the public tests on assign.
+_CONFIG = """\
+# ASSIGNMENT CONFIG
+name: {name}
+requirements:
+  - torch
+  - numpy
+  - matplotlib
+export_cell: false
+run_tests: true
+strip_solutions_from_all_cells: true
+tests:
+  files: false
+  ok_format: false"""
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 # Scopes whose names are their own (comprehension variables, lambda arguments).
 _INNER_SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -159,9 +176,7 @@ def _literal(value: Any) -> str:
     import torch
 
     if isinstance(value, torch.Tensor):
-        dtype = str(value.dtype).replace("torch.", "")
-        data = value.tolist()
-        return f"torch.tensor({_literal(data)}, dtype=torch.{dtype})"
+        return f"torch.tensor({_literal(value.tolist())}, dtype={value.dtype})"
     if isinstance(value, np.ndarray):
         return f"np.array({_literal(value.tolist())}, dtype={str(value.dtype)!r})"
     if isinstance(value, float):
@@ -179,21 +194,15 @@ def _names_used(probe_source: str, args: list[Any] | None = None) -> list[str]:
     """The notebook names a probe reads: ``ns.<name>``, and ``getattr(ns, <name>)`` where
     the name is a literal or one of the probe's arguments (given ``args``)."""
     tree = ast.parse(probe_source)
-    fn = next(n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
-    params = [a.arg for a in fn.args.args[1:]]  # after ``ns``
+    fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef)), None)
+    params = [a.arg for a in fn.args.args[1:]] if fn else []  # after ``ns``
     names = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-            if node.value.id == "ns":
-                names.append(node.attr)
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id == "getattr"
-            and len(node.args) >= 2
-            and isinstance(node.args[0], ast.Name)
-            and node.args[0].id == "ns"
-        ):
+        if isinstance(node, ast.Attribute) and ast.unparse(node.value) == "ns":
+            names.append(node.attr)
+        elif isinstance(node, ast.Call) and len(node.args) >= 2:
+            if [ast.unparse(node.func), ast.unparse(node.args[0])] != ["getattr", "ns"]:
+                continue
             what = node.args[1]
             if isinstance(what, ast.Constant) and isinstance(what.value, str):
                 names.append(what.value)
@@ -209,11 +218,19 @@ def _otter_test(question: str, index: int, check: dict) -> str:
     probe = check["probe"]
     lines = ["import math", "import random", "import types", "import numpy as np", "import torch"]
     lines += ["numpy = np", _MATCH, _NAMESPACE]
-    if "probe_helpers" in probe["source"]:
-        source = inspect.getsource(probe_helpers)
+    helpers = probe.get("helpers") if isinstance(probe.get("helpers"), str) else None
+    scope = "torch=torch, np=np, numpy=np, math=math"
+    if "probe_helpers" in probe["source"] + (helpers or ""):  # the engine's, for figures
+        scope += ", probe_helpers=probe_helpers"
         lines += [
             'probe_helpers = types.ModuleType("probe_helpers")',
-            f"exec({source!r}, probe_helpers.__dict__)",
+            f"exec({inspect.getsource(probe_helpers)!r}, probe_helpers.__dict__)",
+        ]
+    if helpers:  # the assignment's tests/helpers.py, in the probes' scope (as check() does)
+        lines += [
+            'helpers = types.ModuleType("helpers")',
+            f"helpers.__dict__.update({scope})",
+            f"exec({helpers!r}, helpers.__dict__)",
         ]
     lines += [
         probe["source"],
@@ -309,7 +326,9 @@ class _Layout:
             )
         own = max(self.cells_of.get(question, [-1]))
         needed = self.needs(probe_names)
-        late = sorted((n for n in needed if self.defined_at[n] > own), key=self.defined_at.get)
+        late = sorted(
+            (n for n in needed if self.defined_at[n] > own), key=lambda n: self.defined_at[n]
+        )
         spots = [own, self.check_at.get(question, -1)] + [self.defined_at[n] for n in needed]
         return max(spots), late
 
@@ -321,25 +340,6 @@ def _raw(text: str) -> nbformat.NotebookNode:
 def _question_number(q: str) -> tuple[int, str]:
     digits = re.sub(r"\D", "", q)
     return (int(digits) if digits else 0, q)
-
-
-def _config(assignment: Assignment) -> str:
-    return "\n".join(
-        [
-            "# ASSIGNMENT CONFIG",
-            f"name: {assignment.id}",
-            "requirements:",
-            "  - torch",
-            "  - numpy",
-            "  - matplotlib",
-            "export_cell: false",
-            "run_tests: true",
-            "strip_solutions_from_all_cells: true",
-            "tests:",
-            "  files: false",
-            "  ok_format: false",
-        ]
-    )
 
 
 def export_otter(course: Course, assignment: Assignment, out: Path) -> Path:
@@ -377,9 +377,9 @@ def export_otter(course: Course, assignment: Assignment, out: Path) -> Path:
                 definition_source(reference, n, trailing_markers=True) for n in names
             )
             code = re.sub(r"# BEGIN SOLUTION q\d+", "# BEGIN SOLUTION", code)  # otter's dialect
-            qs = {r.question for r in regions if r.function.split(".")[0] in names}
-            questions_of[i] = sorted(qs, key=_question_number)
-            for q in qs:
+            owned = {r.question for r in regions if r.function.split(".")[0] in names}
+            questions_of[i] = sorted(owned, key=_question_number)
+            for q in owned:
                 layout.cells_of.setdefault(q, []).append(i)
         if code:
             code_of[i] = code
@@ -393,28 +393,31 @@ def export_otter(course: Course, assignment: Assignment, out: Path) -> Path:
         probe_names: list[str] = []
         for check in checks[q]:
             args = from_text(check["args"])
-            probe_names += _names_used(check["probe"]["source"], args)
+            probe = check["probe"]
+            probe_names += _names_used(probe["source"], args)
+            if isinstance(probe.get("helpers"), str):  # what its helpers read, at most
+                probe_names += _names_used(probe["helpers"])
+            # a name passed as a string (getattr in a helper): only ever waits longer
+            probe_names += [a for a in args if isinstance(a, str) and a in layout.defined_at]
         tests[q] = [_otter_test(q, k, c) for k, c in enumerate(checks[q])]
         at, late_names[q] = layout.anchor(q, list(dict.fromkeys(probe_names)))
         at = max((j for j in code_of if j <= at), default=at)  # back over check cells
         anchors.setdefault(at, []).append(q)
 
     # Second pass: the master notebook.
-    cells = [_raw(_config(assignment))]
+    cells = [_raw(_CONFIG.format(name=assignment.id))]
     placed: set[str] = set()
     parts: dict[str, int] = {}
     for i, cell in enumerate(source_nb.cells):
         if cell.cell_type == "markdown":
             cells.append(nbformat.v4.new_markdown_cell(cell.source))
-        if i not in code_of:
-            pass
-        elif not questions_of.get(i):
+        if i in code_of and not questions_of.get(i):
             cells.append(nbformat.v4.new_code_cell(code_of[i]))
-        else:
+        elif i in code_of:
             qs = questions_of[i]
             here = [q for q in qs if q in anchors.get(i, []) and q not in placed]
             untested = [q for q in qs if q not in tests and q not in placed]
-            home = (here or untested or [None])[0]
+            home = next(iter(here + untested), None)
             if home is None:
                 q = qs[0]
                 parts[q] = parts.get(q, 0) + 1
@@ -422,8 +425,9 @@ def export_otter(course: Course, assignment: Assignment, out: Path) -> Path:
             else:
                 name, points = home, assignment.question(home).points
                 placed.add(home)
+            manual = "\nmanual: true" if home and assignment.question(home).manual else ""
             cells += [
-                _raw(f"# BEGIN QUESTION\nname: {name}\npoints: {points:g}"),
+                _raw(f"# BEGIN QUESTION\nname: {name}\npoints: {points:g}{manual}"),
                 _raw("# BEGIN SOLUTION"),
                 nbformat.v4.new_code_cell(code_of[i]),
                 _raw("# END SOLUTION"),

@@ -54,7 +54,12 @@ def test_output(t: TestResult) -> str:
         return clean("\n".join(lines))
     for r in failures[:MAX_CASES_SHOWN]:
         body = r.message.replace("\n", "\n  ")
-        lines.append(f"- ✗ *{r.case}*: {body}")
+        counts = (
+            f" (counts as {r.weight:g} cases)"
+            if r.weight != 1 and r.kind != Failure.NOT_REACHED
+            else ""
+        )
+        lines.append(f"- ✗ *{r.case}*{counts}: {body}")
     if len(failures) > MAX_CASES_SHOWN:
         lines.append(f"- … and {len(failures) - MAX_CASES_SHOWN} more failed cases")
     return clean("\n".join(lines))

@@ -129,10 +129,9 @@ class Grade:
         finally:
             torch.set_default_dtype(previous)
 
-    def _record_failure(self, case: str, outcome: StudentOutcome) -> None:
-        self.records.append(
-            CaseRecord(case, False, failure_message(self.question, outcome), outcome.kind)
-        )
+    def _record_failure(self, case: str, outcome: StudentOutcome, weight: float = 1.0) -> None:
+        message = failure_message(self.question, outcome)
+        self.records.append(CaseRecord(case, False, message, outcome.kind, _weight(weight)))
 
     def compare(
         self,
@@ -142,14 +141,20 @@ class Grade:
         rtol: float = 0.0,
         atol: float = 0.0,
         allow: tuple[str, ...] = (),
+        weight: float = 1.0,
     ) -> bool:
-        """Run ``probe_`` on both sides, under one seed, and compare; records one case."""
+        """Run ``probe_`` on both sides, under one seed, and compare; records one case.
+
+        ``weight``: how many ordinary cases this one counts for (default 1), for a case
+        that catches a conceptual bug which would otherwise cost a sliver of the question.
+        """
+        weight = _weight(weight)
         seed = self._seed()
         student = self._start_student(probe_, args, allow, seed)
         expected = self._reference(probe_, args, seed)  # while the sandbox works
         outcome = student()
         if not outcome.ok:
-            self._record_failure(case, outcome)
+            self._record_failure(case, outcome, weight)
             return False
         try:
             mismatch = compare(expected, outcome.value, Tolerance(rtol, atol))
@@ -160,11 +165,12 @@ class Grade:
                     False,
                     f"wrong result: your value could not be compared ({type(exc).__name__})",
                     Failure.MISMATCH,
+                    weight,
                 )
             )
             return False
         if mismatch is None:
-            self.records.append(CaseRecord(case, True))
+            self.records.append(CaseRecord(case, True, weight=weight))
             return True
         # the message shows the student's values (and dict keys): escaped
         where = f" in {escape_markdown(mismatch.path)}" if mismatch.path else ""
@@ -174,20 +180,34 @@ class Grade:
                 False,
                 f"wrong result{where}: {escape_markdown(mismatch.message)}",
                 Failure.MISMATCH,
+                weight,
             )
         )
         return False
 
-    def run(self, probe_: Probe, *args: Any, case: str, allow: tuple[str, ...] = ()) -> Any:
-        """The student's value, or ``None`` after recording a failed case."""
+    def run(
+        self,
+        probe_: Probe,
+        *args: Any,
+        case: str,
+        allow: tuple[str, ...] = (),
+        weight: float = 1.0,
+    ) -> Any:
+        """The student's value, or ``None`` after recording a failed case (of ``weight``:
+        give the same weight to the checks made on the value)."""
         outcome = self._start_student(probe_, args, allow, self._seed())()
         if not outcome.ok:
-            self._record_failure(case, outcome)
+            self._record_failure(case, outcome, weight)
             return None
         return outcome.value
 
     def run_and_reference(
-        self, probe_: Probe, *args: Any, case: str, allow: tuple[str, ...] = ()
+        self,
+        probe_: Probe,
+        *args: Any,
+        case: str,
+        allow: tuple[str, ...] = (),
+        weight: float = 1.0,
     ) -> tuple[Any, Any]:
         """The student's value and the reference's, computed at the same time under one
         seed; the student's is ``None`` after recording a failed case."""
@@ -196,31 +216,41 @@ class Grade:
         expected = self._reference(probe_, args, seed)
         outcome = student()
         if not outcome.ok:
-            self._record_failure(case, outcome)
+            self._record_failure(case, outcome, weight)
             return None, expected
         return outcome.value, expected
 
     def compare_figure(
-        self, probe_: Probe, *args: Any, case: str, rtol: float = 0.0, atol: float = 0.0
+        self,
+        probe_: Probe,
+        *args: Any,
+        case: str,
+        rtol: float = 0.0,
+        atol: float = 0.0,
+        weight: float = 1.0,
     ) -> bool:
         """One case: a figure's data (``probe_helpers.figure_data``, returned by
         ``probe_``) against the reference's, on what the notebooks name
         (:func:`figure_differs`): extra lines, markers and any styling are fine."""
-        got, ref = self.run_and_reference(probe_, *args, case=case)
+        got, ref = self.run_and_reference(probe_, *args, case=case, weight=weight)
         if got is None:
             return False
         differs = figure_differs(ref, got, {"rtol": rtol, "atol": atol})
-        return self.check(differs is None, case=case, message=f"wrong figure: {differs}")
+        return self.check(
+            differs is None, case=case, message=f"wrong figure: {differs}", weight=weight
+        )
 
     def reference(self, probe_: Probe, *args: Any) -> Any:
         """The reference's value (computed here, never sent to the sandbox)."""
         return self._reference(probe_, args)
 
-    def check(self, condition: bool, *, case: str, message: str) -> bool:
-        """Record a property check; ``message`` says what was expected."""
+    def check(self, condition: bool, *, case: str, message: str, weight: float = 1.0) -> bool:
+        """Record a property check; ``message`` says what was expected. ``weight`` as for
+        :meth:`compare`."""
         passed = bool(condition) if isinstance(condition, (bool, int)) else False
+        kind = "" if passed else "property"
         self.records.append(
-            CaseRecord(case, passed, "" if passed else message, "" if passed else "property")
+            CaseRecord(case, passed, "" if passed else message, kind, _weight(weight))
         )
         return passed
 
@@ -320,3 +350,17 @@ def _keys_off(got: Any, ref: Any, keys: tuple[str, ...], rtol: float, atol: floa
         if not ok:
             off.append(key)
     return off
+
+
+#: The most one case may count for: a weight is for a conceptual bug worth a real share
+#: of its question, not for making one case the whole question.
+MAX_WEIGHT = 10.0
+
+
+def _weight(weight: float) -> float:
+    """A declared case weight, checked: the test's author gets the error, at build time."""
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)):
+        raise TypeError(f"a case weight is a number, got {weight!r}")
+    if not 0 < weight <= MAX_WEIGHT:
+        raise ValueError(f"a case weight is in (0, {MAX_WEIGHT:g}], got {weight!r}")
+    return float(weight)
