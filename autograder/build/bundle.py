@@ -44,7 +44,7 @@ from ..testing import Grade, Probe, roundtrip
 __all__ = ["BuildResult", "build_assignment", "find_leaks", "record_public_checks"]
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # autograder/
-RUNTIME_MODULES = ("errors.py", "wire.py", "compare.py", "probe_helpers.py")
+RUNTIME_MODULES = ("errors.py", "wire.py", "compare.py", "probe_helpers.py", "traps.py")
 # A fixed timestamp makes zips byte-identical across builds of the same sources.
 _ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 _WHEEL_EPOCH = "1577836800"  # the same instant, for the engine wheel (SOURCE_DATE_EPOCH)
@@ -82,6 +82,7 @@ class _RecordingGrade(Grade):
         rtol: float = 0.0,
         atol: float = 0.0,
         allow: tuple[str, ...] = (),
+        weight: float = 1.0,
     ) -> bool:
         seed = self._seed()  # the student's kernel runs the probe under the same seed
         expected = self._reference(probe_, args, seed)
@@ -94,6 +95,8 @@ class _RecordingGrade(Grade):
                 "expected": to_text(expected),
                 "rtol": rtol,
                 "atol": atol,
+                # what the grader refuses during this call: check() refuses it too
+                "forbidden": [name for name in self.forbidden if name not in allow],
             }
         )
         return True
@@ -154,11 +157,22 @@ def _json_strings(node: Any) -> list[str]:
     return []
 
 
+def _engine_file(name: str) -> bool:
+    """The check runtime's own modules, copied from the engine: not made from the reference
+    (a generic line of theirs, ``out = []``, may happen to be one of its lines too)."""
+    folder, _, module = name.rpartition("/")
+    return folder.endswith("autograde_check") and (
+        module in RUNTIME_MODULES or module == "__init__.py"
+    )
+
+
 def find_leaks(files: dict[str, bytes], reference_source: str) -> list[str]:
     """Solution lines that appear in any file of a bundle: ``["file: line (qK, ref line N)"]``."""
     secret = distinctive_lines(reference_source)
     leaks = []
     for name, data in files.items():
+        if _engine_file(name):
+            continue
         for line in _text_lines(name, data):
             if line in secret:
                 q, n = secret[line]

@@ -76,7 +76,7 @@ def verify_build(course: Course, result: BuildResult, execute: bool = True) -> V
     v.problems += helpers_problems(course, a)
     if leaks:
         v.problems.append("student zip leaks solution lines: " + "; ".join(leaks[:5]))
-    from ..sandbox.traps import unresolvable
+    from ..runtime.traps import unresolvable
 
     typos = unresolvable(a.forbidden_apis)
     if typos:

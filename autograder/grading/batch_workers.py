@@ -101,7 +101,7 @@ def check_course(course_root: str, assignment_id: str) -> str | None:
         return f"cannot load the hidden tests ({where}): {_what(exc)}"
     if not tests:
         return f"the hidden tests: {assignment.hidden_tests} holds no test_qK_* function"
-    from ..sandbox.traps import unresolvable
+    from ..runtime.traps import unresolvable
 
     typos = unresolvable(assignment.forbidden_apis)
     if typos:

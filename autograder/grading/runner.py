@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..course import Course
+from ..runtime.extract import describe_cell
 from ..runtime.outcomes import Failure
 from ..sandbox import Sandbox, SandboxConfig
 from ..sandbox.cpu_settings import grading_threads
@@ -215,9 +216,14 @@ def _regions_of(path: str, mtime_ns: int) -> list:
 
 
 def explain_findings(
-    course: Course, assignment: Assignment, findings: list[dict]
+    course: Course,
+    assignment: Assignment,
+    findings: list[dict],
+    cells: list[tuple[int, str]] | None = None,
 ) -> tuple[list[str], list[str]]:
-    """Turn the static scan's findings into notes for the student and flags for staff."""
+    """Turn the static scan's findings into notes for the student and flags for staff.
+    ``cells``: the submission's, to name a cell by its first line too."""
+    sources = dict(cells or [])
     try:
         path = course.reference_path(assignment.id)
         regions = _regions_of(str(path), path.stat().st_mtime_ns)
@@ -227,7 +233,10 @@ def explain_findings(
     owner.update({r.function.split(".")[0]: r.question for r in regions})
     notes, flags = [], []
     for f in findings:
-        where = f"cell {f['cell']}, line {f['line']}"
+        cell = f["cell"]
+        label = describe_cell(cell, sources[cell]) if cell in sources else f"cell {cell}"
+        where = f"{label}, line {f['line']}"  # plain, for staff
+        shown = escape_markdown(where)  # its first line is the student's text
         # the child's scan names the student's functions: escaped in the feedback
         fn = code_span(f["function"]) if f["function"] else "top-level code"
         if f["kind"] == "forbidden":
@@ -239,7 +248,7 @@ def explain_findings(
                 continue  # the question's point is to use it here
             which = q or "/".join(forbidding)
             notes.append(
-                f"{fn} uses {escape_markdown(f['name'])} ({where}), which {which} forbids: "
+                f"{fn} uses {escape_markdown(f['name'])} ({shown}), which {which} forbids: "
                 "such calls are refused when it is graded"
             )
         else:
@@ -327,7 +336,9 @@ def grade_cells(
         _warn_if_weaker(report.isolation)
         findings = [f.__dict__ for f in scan_submission(cells, assignment.forbidden_apis)]
         findings = drop_findings_in_given_code(findings, cells, provided_code(course, assignment))
-        report.scan_notes, report.staff_flags = explain_findings(course, assignment, findings)
+        report.scan_notes, report.staff_flags = explain_findings(
+            course, assignment, findings, cells
+        )
         report.load_failure = load.failure
         backend = SandboxBackend(sandbox, assignment.probe_timeout_s)
         deadline = started + assignment.grading_budget_s

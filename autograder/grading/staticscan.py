@@ -1,6 +1,6 @@
 """A static scan of a submission: forbidden calls, named early, and constructs for staff.
 
-The runtime traps (``sandbox/traps.py``) decide; this scan explains. It finds
+The runtime traps (``runtime/traps.py``) decide; this scan explains. It finds
 
 - calls of a question's forbidden APIs, resolving import aliases
   (``from torch.autograd import grad as g``, ``import torch as t``), so the feedback can

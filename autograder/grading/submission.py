@@ -90,10 +90,10 @@ def _from_notebook(raw: bytes, name: str) -> Submission:
         raw_cells, key = nb.get("cells"), "source"
     if not isinstance(raw_cells, list):
         raise SubmissionError(f"{name} has no list of cells; is it a Jupyter notebook?")
-    cells = []
-    for index, cell in enumerate(raw_cells, start=1):
-        if isinstance(cell, dict) and cell.get("cell_type") == "code":
-            cells.append((index, _source_text(cell.get(key) or cell.get("source"))))
+    # Cells are numbered among the code cells (markdown cells are not counted): with the
+    # cell's first line, that is how feedback names a cell (extract.describe_cell).
+    code = [c for c in raw_cells if isinstance(c, dict) and c.get("cell_type") == "code"]
+    cells = [(i, _source_text(c.get(key) or c.get("source"))) for i, c in enumerate(code, 1)]
     if not cells:
         notes.append("the notebook has no code cells")
     meta = nb.get("metadata")
@@ -110,7 +110,7 @@ def _from_notebook(raw: bytes, name: str) -> Submission:
 def _from_python(raw: bytes) -> Submission:
     text = raw.decode("utf-8", errors="replace")
     parts = _PY_CELL.split(text)
-    cells = [(i, part) for i, part in enumerate(parts, start=1) if part.strip()]
+    cells = list(enumerate((part for part in parts if part.strip()), start=1))
     return Submission(cells)
 
 

@@ -16,7 +16,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["CellPlan", "plan_cell"]
+__all__ = ["CellPlan", "describe_cell", "plan_cell"]
 
 # %magic, !shell, and IPython's help syntax (name? / name??)
 _MAGIC = re.compile(r"^\s*(?:%|!|[\w.]+\?\??\s*$)")
@@ -124,6 +124,16 @@ def _keep(node: ast.stmt) -> bool:
     return _is_constant(node)
 
 
+def describe_cell(index: int, source: str) -> str:
+    """How feedback names a cell so that a student finds it: its number among the
+    notebook's code cells and its first line, ``code cell 7 ("def train(model, data):")``.
+    The line is the student's text: whoever shows it escapes it."""
+    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+    if len(first) > 48:
+        first = first[:45] + "..."
+    return f'code cell {index} ("{first}")' if first else f"code cell {index}"
+
+
 def plan_cell(index: int, source: str) -> CellPlan:
     """Parse one code cell and choose its statements to run."""
     plan = CellPlan(index)
@@ -133,13 +143,14 @@ def plan_cell(index: int, source: str) -> CellPlan:
     except SyntaxError as exc:
         where = f"line {exc.lineno}" if exc.lineno else "somewhere"
         plan.error = (
-            f"cell {index} has a syntax error at {where}: {exc.msg}. "
+            f"{describe_cell(index, source)} has a syntax error at {where}: {exc.msg}. "
             "Nothing in this cell was loaded; fix it and the definitions in it will be graded."
         )
         return plan
     except (RecursionError, MemoryError, ValueError) as exc:
         plan.error = (
-            f"cell {index} could not be parsed ({type(exc).__name__}); nothing in it was loaded."
+            f"{describe_cell(index, source)} could not be parsed ({type(exc).__name__}); "
+            "nothing in it was loaded."
         )
         return plan
     for node in tree.body:

@@ -73,7 +73,7 @@ def _load(cells: list, names: dict) -> dict:
 
     import ast
 
-    from ..runtime.extract import plan_cell
+    from ..runtime.extract import describe_cell, plan_cell
 
     problems, skipped, loaded_cells = [], 0, 0
     flags = 0  # __future__ features seen so far apply to later cells, as in IPython
@@ -98,13 +98,15 @@ def _load(cells: list, names: dict) -> dict:
                 if isinstance(node, (ast.Assign, ast.AnnAssign)):
                     continue  # a value computed from an experiment's variables: not a constant
                 problems.append(
-                    f"cell {index}, line {node.lineno}: running this definition raised "
+                    f"{describe_cell(int(index), str(source))}, line {node.lineno}: running "
+                    "this definition raised "
                     f"NameError: {str(exc)[:300]}"
                 )
             except BaseException as exc:
                 kind = type(exc).__name__
                 problems.append(
-                    f"cell {index}, line {node.lineno}: running this definition raised "
+                    f"{describe_cell(int(index), str(source))}, line {node.lineno}: running "
+                    "this definition raised "
                     f"{kind}: {str(exc)[:300]}"
                 )
         loaded_cells += 1
@@ -169,8 +171,8 @@ def _call(req: dict, ns: Namespace, traps: tuple, cache: dict) -> bytes:
     enter, leave, violations = traps
     from ..runtime import probe_helpers
     from ..runtime.outcomes import CallStatus, Failure
+    from ..runtime.traps import ForbiddenAPIError
     from ..runtime.wire import encode, frame
-    from .traps import ForbiddenAPIError
 
     reply = {"id": req["id"]}
     ERROR = CallStatus.ERROR.value
@@ -242,8 +244,8 @@ def main(argv: list[str]) -> int:
 
     torch.set_num_threads(int(os.environ.get("AUTOGRADE_THREADS", "1")))
 
+    from ..runtime.traps import traps_for
     from .channel import ChannelClosed, read_message, write_frame, write_message
-    from .traps import traps_for
 
     hello = read_message(request_fd)
     enter, leave, _check, violations = traps_for(list(hello.get("forbidden", [])))

@@ -162,13 +162,19 @@ def _import_runtime() -> None:
     import numpy  # noqa: F401
     import torch  # noqa: F401
 
-    from ..runtime import compare, extract, probe_helpers, wire  # noqa: F401
-    from . import channel, child, traps  # noqa: F401
+    from ..runtime import (  # noqa: F401
+        compare,
+        extract,
+        probe_helpers,
+        traps,
+        wire,
+    )
+    from . import channel, child  # noqa: F401
 
 
 def serve(sock: socket.socket, config: dict) -> int:
     """Import and trap what ``config`` says, then answer requests on ``sock``."""
-    from . import traps
+    from ..runtime import traps
     from .confine import seal_from_same_uid
 
     seal_from_same_uid()

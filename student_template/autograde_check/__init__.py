@@ -4,6 +4,10 @@ Each check calls your functions on fixed inputs and compares the result with val
 recorded from the reference solution (in ``checks.json`` next to this file). Passing the
 public checks is a good sign, not a guarantee: the grader runs more cases, with other
 inputs. Nothing here sends your work anywhere.
+
+Importing this module (the notebook's first cell) puts the grader's traps on the APIs a
+question forbids, as the grader does: outside a check they do nothing, and during
+``check("q5")`` a call that q5 forbids is refused with the grader's own message.
 """
 
 from __future__ import annotations
@@ -20,13 +24,34 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import probe_helpers
+from . import probe_helpers, traps
 from .compare import Tolerance, compare
 from .wire import decode, encode, from_text
 
 __all__ = ["check", "check_all"]
 
 _CHECKS = Path(__file__).with_name("checks.json")
+
+
+def _install_traps() -> traps.TrapState | None:
+    """The grader's traps on every API some check forbids, before your imports bind them
+    (so ``from torch.autograd import grad`` reaches the trap too)."""
+    try:
+        data = json.loads(_CHECKS.read_text(encoding="utf-8"))
+        names = sorted(
+            {
+                n
+                for items in data["questions"].values()
+                for i in items
+                for n in i.get("forbidden", [])
+            }
+        )
+        return traps.traps_for(names)
+    except Exception:  # no checks.json, or an older one: the checks run without traps
+        return None
+
+
+_TRAPS = _install_traps()
 
 
 class _Namespace:
@@ -119,7 +144,15 @@ def _run_case(q: str, item: dict, ns: _Namespace) -> tuple[str, str, bool, str]:
         args = from_text(item["args"])
         # the seed the expected value was recorded under; your random state is kept
         with probe_helpers.seeded(int(item.get("seed", 0))):
-            got = decode(*encode(fn(ns, *args)))
+            if _TRAPS is not None:
+                _TRAPS.enter(q, list(item.get("forbidden", [])))
+            try:
+                got = decode(*encode(fn(ns, *args)))
+            finally:
+                if _TRAPS is not None:
+                    _TRAPS.leave()
+    except traps.ForbiddenAPIError as exc:
+        return q, case, False, f"refused: {exc}"
     except NotImplementedError as exc:
         return q, case, False, f"not implemented yet ({exc})"
     except Exception as exc:

@@ -1,4 +1,5 @@
-"""Runtime traps for forbidden APIs, installed in the sandbox child.
+"""Runtime traps for forbidden APIs, installed in the sandbox child (and, for public
+checks, in the student's kernel by ``autograde_check``).
 
 Before the student's code is loaded, every callable any question forbids is replaced,
 wherever a loaded module exposes it (or, for a module not imported yet, as soon as it is
