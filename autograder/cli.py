@@ -1,7 +1,11 @@
 """The ``autograde`` command line (also ``python -m autograder``).
 
-Commands: ``list``, ``build``, ``run``, ``gradescope``. Output meant for programs goes to
-stdout (``run --json`` prints only the results document); everything else to stderr.
+Commands: ``list``, ``new`` (scaffold an assignment), ``build`` (``make dist``), ``run``
+(one submission), ``grade`` (a class, optionally one ``--shard``), ``merge`` (the shards'
+outputs), ``export-otter``, and ``gradescope`` (what ``run_autograder`` calls). Output
+meant for programs goes to stdout (``run --json`` prints only the results document);
+everything else to stderr. Every engine error (``AutogradeError``) becomes one line and
+exit code 2 here.
 """
 
 from __future__ import annotations
