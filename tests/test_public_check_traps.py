@@ -51,11 +51,42 @@ print("outside a check, nothing is refused")
 
 
 @pytest.fixture(scope="module")
-def hw04_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def hw04_build(tmp_path_factory: pytest.TempPathFactory):
     course = Course(REPO)
-    out = tmp_path_factory.mktemp("dist")
-    result = build_assignment(course, course.assignment("hw04_autograd"), out)
-    return unpack_student_bundle(result.student_zip, tmp_path_factory.mktemp("student"))
+    return build_assignment(
+        course, course.assignment("hw04_autograd"), tmp_path_factory.mktemp("d")
+    )
+
+
+@pytest.fixture(scope="module")
+def hw04_bundle(hw04_build, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return unpack_student_bundle(hw04_build.student_zip, tmp_path_factory.mktemp("student"))
+
+
+def test_the_setup_cell_finds_the_checks_in_an_uploaded_zip(hw04_build, tmp_path: Path) -> None:
+    """Colab: only the notebook and the zip were uploaded; the first cell unpacks the
+    check runtime next to the notebook, without the interpreter internals (sys) that the
+    static scan would flag."""
+    import shutil
+
+    import nbformat
+
+    from autograder.build.bundle import read_zip
+
+    files = read_zip(hw04_build.student_zip)
+    notebook = nbformat.reads(files["hw04_autograd/hw04_autograd.ipynb"].decode(), 4)
+    setup = next(c.source for c in notebook.cells if "from autograde_check import" in c.source)
+    assert "import sys" not in setup
+    shutil.copy(hw04_build.student_zip, tmp_path / "hw04_autograd.zip")
+    done = subprocess.run(
+        [sys.executable, "-c", setup + "\nprint(check.__module__)"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "autograde_check"
+    assert (tmp_path / "autograde_check" / "checks.json").is_file()
 
 
 def test_a_check_refuses_a_forbidden_call_with_the_graders_message(hw04_bundle: Path) -> None:

@@ -43,7 +43,7 @@ _RUNTIME_SETUP = """\
 try:  # the public checks ship next to this notebook, in autograde_check/
     from autograde_check import {names}
 except ImportError:  # e.g. Colab, where only the notebook was uploaded
-    import glob, sys, zipfile
+    import glob, os, zipfile
     _bundle = sorted(glob.glob("{id}*.zip"))
     if not _bundle:
         raise ImportError(
@@ -51,8 +51,13 @@ except ImportError:  # e.g. Colab, where only the notebook was uploaded
             "notebook; in Colab, upload {id}.zip (the student bundle) with the Files panel "
             "and run this cell again."
         ) from None
-    zipfile.ZipFile(_bundle[0]).extractall(".")
-    sys.path.insert(0, "{id}")
+    with zipfile.ZipFile(_bundle[0]) as _zip:  # its autograde_check/, next to this notebook
+        for _name in _zip.namelist():
+            _path = _name.partition("/")[2]
+            if _path.startswith("autograde_check/") and not _path.endswith("/"):
+                os.makedirs(os.path.dirname(_path), exist_ok=True)
+                with open(_path, "wb") as _out:
+                    _out.write(_zip.read(_name))
     from autograde_check import {names}"""
 
 
