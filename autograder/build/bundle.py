@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,11 @@ class _Recorder:
 
 
 class _RecordingGrade(Grade):
+    """The ``grade`` of a public check at build time: each ``compare`` records its inputs
+    and the reference's value, to be compared in the student's kernel."""
+
+    recorded: list[dict]
+
     def compare(
         self,
         probe_: Probe,
@@ -119,7 +125,9 @@ def record_public_checks(course: Course, assignment: Assignment) -> dict[str, li
     return out
 
 
-def _write_zip(path: Path, files: dict[str, bytes], executable: set[str] = frozenset()) -> None:
+def _write_zip(
+    path: Path, files: dict[str, bytes], executable: AbstractSet[str] = frozenset()
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".zip.tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -328,9 +336,9 @@ def constraints_text() -> bytes:
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
+    else:  # Python 3.10
         import tomli as tomllib
 
     project = tomllib.loads(_engine_sources()["pyproject.toml"].decode())["project"]
@@ -342,7 +350,7 @@ def constraints_text() -> bytes:
     seen: set[tuple[str, str]] = set()
     while queue:
         req, extra, direct = queue.pop()
-        name = canonicalize_name(req.name)
+        name: str = canonicalize_name(req.name)
         if req.marker is not None and not req.marker.evaluate({"extra": extra}):
             if direct:  # say so for the engine's own (tomli on 3.10), not for every extra
                 unpinned.setdefault(name, f"{req} (its marker is false where this was built)")

@@ -41,6 +41,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,7 +154,7 @@ def effective_jobs(requested: int | None, assignment: Assignment) -> tuple[int, 
         why = []
         if cpus < wanted:
             why.append(f"{cpus} CPUs")
-        if by_memory < wanted:
+        if available is not None and by_memory < wanted:  # None: memory unknown
             why.append(
                 f"{available / 1024:.1f} GiB of memory available, about "
                 f"{per_job / 1024:.1f} GiB per job"
@@ -189,7 +190,7 @@ def grade_class(
     paths: list[Path],
     out: Path,
     jobs: int | None = None,
-    regrade: list[str] = (),
+    regrade: Sequence[str] = (),
     zygote: bool = True,
     shard: Shard | None = None,
 ) -> BatchReport:
@@ -320,7 +321,7 @@ def _to_grade(
     students: list[Student],
     out: Path,
     grader: str,
-    regrade: list[str] | tuple[str, ...],
+    regrade: Sequence[str],
     report: BatchReport,
 ) -> tuple[list[Student], dict[str, str]]:
     """The students to grade in this run (and each one's file hash); the others' results
@@ -383,9 +384,8 @@ def _grade_todo(
             written: set[str] = set()
             futures: dict[cf.Future, Student] = {}
             try:
-                with worker_pool(
-                    report.jobs, server, forks.later if server is not None else []
-                ) as pool:
+                may_warm = forks.later if forks is not None and server is not None else []
+                with worker_pool(report.jobs, server, may_warm) as pool:
                     if not checked:
                         checked = _check_in(pool, course, assignment, deaths)
                         if not checked:

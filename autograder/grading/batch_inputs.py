@@ -178,7 +178,7 @@ def _no_alias_loader() -> type:
     import yaml
 
     class NoAliasLoader(yaml.SafeLoader):
-        def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        def compose_node(self, parent, index):
             if self.check_event(yaml.AliasEvent):
                 event = self.peek_event()
                 raise yaml.composer.ComposerError(
@@ -259,16 +259,16 @@ def _from_export(base: Path, shown: str, warnings: list[str]) -> list[Student]:
             warnings.append(f"{sid}: {folder} is {unreadable[folder].problem}")
             continue
         path = _pick_notebook(folders[folder]) if folder in folders else None
-        problem = ""
+        missing = ""
         if path is None:
-            problem = (
+            missing = (
                 f"no notebook in {folder}/"
                 if folder in folders
                 else f"{folder}/ is listed in the metadata but missing"
             )
-            warnings.append(f"{sid}: {problem}")
+            warnings.append(f"{sid}: {missing}")
         students.append(
-            Student(sid, path, info["name"], info["email"], problem, f"{shown}/{folder}")
+            Student(sid, path, info["name"], info["email"], missing, f"{shown}/{folder}")
         )
     for folder in sorted(set(folders) - set(meta)):
         warnings.append(f"{folder}/ is not in {METADATA} (unknown student); graded anyway")

@@ -122,7 +122,8 @@ def write_summary_png(assignment: Assignment, students: list[Student], out: Path
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    totals, per_q = [], {q.id: [] for q in assignment.questions if not q.manual}
+    totals: list[float] = []
+    per_q: dict[str, list[float]] = {q.id: [] for q in assignment.questions if not q.manual}
     for s in sorted(students, key=lambda s: s.id):
         results = load_results(out / "results" / f"{s.id}.json") if s.gradable else None
         if results is not None:

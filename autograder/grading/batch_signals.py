@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["Progress", "Signals", "Stop"]
@@ -78,7 +79,7 @@ class Signals:
             raise Stop(self.pending)
 
     @contextlib.contextmanager
-    def critical(self):  # type: ignore[no-untyped-def]
+    def critical(self) -> Iterator[None]:
         """A block that a stop waits for (writing one student's files, say)."""
         self.depth += 1
         try:

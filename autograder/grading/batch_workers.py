@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -193,7 +194,7 @@ def _die_with_parent(parent: int) -> None:
 
 
 @contextlib.contextmanager
-def _sigint_ignored_by_children():  # type: ignore[no-untyped-def]
+def _sigint_ignored_by_children() -> Iterator[None]:
     """Start processes that ignore SIGINT (an ignored signal stays ignored across exec,
     and Python then installs no KeyboardInterrupt handler): Ctrl-C reaches the whole
     process group, and only the batch should answer it, by stopping the others itself,
@@ -209,7 +210,7 @@ def _sigint_ignored_by_children():  # type: ignore[no-untyped-def]
 
 
 @contextlib.contextmanager
-def worker_pool(jobs: int, server: Any, may_warm: list[str]):  # type: ignore[no-untyped-def]
+def worker_pool(jobs: int, server: Any, may_warm: list[str]) -> Iterator[Any]:
     """A pool of grading workers. Left by an exception (a stop, a failed check), its
     workers are killed at once rather than left to finish their students."""
     pool = cf.ProcessPoolExecutor(
