@@ -418,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except AutogradeError as exc:  # a course, sandbox, spec, build... problem: one line
         print(f"autograde: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code
     except BrokenPipeError:  # `autograde run ... --json | head`: the reader left
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -12,4 +12,11 @@ __all__ = ["AutogradeError"]
 
 
 class AutogradeError(Exception):
-    """An error whose message is written for a person (an author, a TA, a student)."""
+    """An error whose message is written for a person (an author, a TA, a student).
+
+    ``exit_code``: what the command line exits with when this error ends a command (it
+    prints the message as one line). 2 is "the input or the setup is wrong, nothing was
+    graded", as for a command-line usage error; a subclass may say otherwise.
+    """
+
+    exit_code: int = 2
