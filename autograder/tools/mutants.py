@@ -138,14 +138,16 @@ def _question_scores(results: Iterable[Any]) -> dict[str, float]:
 
 
 def _mutant_namespace(mutant: Mutant, source: str, assignment: Assignment) -> Any:
-    """Execute the mutant's source as a module; its globals as a namespace."""
+    """Execute the mutant's source as a module, and grade the module itself: a replay
+    (``Grade.replaying``) swaps names in the module's globals, and the probes must see
+    the swap through ``ns`` as the sandbox's namespace does."""
     name = f"solutions.{assignment.id}__mutant"
     module = types.ModuleType(name)
     module.__file__ = f"<mutant {mutant.id}>"
     sys.modules[name] = module  # dataclasses and the like look their module up
     code = compile(mutant.apply(source), module.__file__, "exec", dont_inherit=True)
     exec(code, module.__dict__)
-    return types.SimpleNamespace(**vars(module))
+    return module
 
 
 @dataclass

@@ -30,6 +30,10 @@ def test_q1_epoch_batches(grade):
         seed = int(torch.randint(0, 10**6, (1,), generator=gen))
         drop = i % 2 == 1
         grade.compare(epoch_of, n, b, seed, drop, case=f"n={n}, batch {b}, drop_last={drop}", **T0)
+    # drop_last at the boundaries: a batch size that divides n (nothing to drop), and a
+    # remainder of one index (a short batch of size 1 to drop)
+    for n, b in [(12, 4), (13, 4), (14, 4)]:
+        grade.compare(epoch_of, n, b, 5, True, case=f"n={n}, batch {b}, drop_last=True", **T0)
 
 
 def _varied(indices):

@@ -49,6 +49,22 @@ def skips_and_returns(ns, w0, v0, g):
     }
 
 
+@probe
+def step_counts(ns, G, none_every):
+    # state["step"] of a parameter fed every step and of one skipped every few steps
+    torch.set_num_threads(1)
+    w = torch.zeros(G.shape[1], dtype=G.dtype, requires_grad=True)
+    v = torch.zeros(G.shape[1], dtype=G.dtype, requires_grad=True)
+    o = ns.Adagrad([w, v], lr=0.1)
+    counts = []
+    for t in range(G.shape[0]):
+        w.grad = G[t].clone()
+        v.grad = None if t % none_every == none_every - 1 else G[t].clone()
+        o.step()
+        counts.append([float(o.state[w]["step"]), float(o.state[v]["step"])])
+    return torch.tensor(counts, dtype=torch.float64)
+
+
 def test_q1_matches_reference_on_a_loss(grade):
     # ε = 1e-3 in case 0 separates torch's √G + ε from the notes' √(G + ε)
     settings = [(1e-3, 0.1, 0.0), (1e-10, 0.0, 0.1), (1e-6, 0.05, 0.0)]
@@ -172,3 +188,11 @@ def test_q1_state(grade):
             case=f"state['sum'] after each of 15 steps, as lr / (√sum + ε) (case {i})",
             **T1,
         )
+    G = torch.randn(7, 3, generator=gen, dtype=torch.float64)
+    grade.compare(
+        step_counts,
+        G,
+        3,
+        case="state['step'] counts each parameter's updates (one skipped every 3rd step)",
+        **T1,
+    )

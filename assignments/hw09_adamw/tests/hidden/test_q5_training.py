@@ -10,8 +10,11 @@ def optimizer_run(ns, name, hparams, W0, b0, GW, Gb):
     b = b0.clone().requires_grad_(True)
     o = ns.make_optimizer(name, [W, b], hparams)
     kind = "something else"
+    # the classes where make_optimizer looks them up (torch's while the replay runs)
+    scope = getattr(ns.make_optimizer, "__globals__", None)
     for cls_name in ("AdamW", "Adam", "Adagrad"):
-        if isinstance(o, getattr(ns, cls_name)):
+        cls = scope.get(cls_name) if isinstance(scope, dict) else None
+        if isinstance(o, cls if isinstance(cls, type) else getattr(ns, cls_name)):
             kind = f"your {cls_name}"
             break
     if kind == "something else" and isinstance(o, torch.optim.SGD):

@@ -17,6 +17,23 @@ def sample_run(ns, space, n, seed, method):
 
 
 @probe
+def sample_then_unknown(ns, space, n, seed):
+    # Halton points, then what an unknown method does: one case, so that raising
+    # ValueError earns nothing without a working sampler
+    out = {"points": ns.sample_space(space, n, seed, "halton")}
+    try:
+        ns.sample_space(space, n, seed, "sobol")
+        out["an unknown method"] = "no error"
+    except ValueError:
+        out["an unknown method"] = "ValueError"
+    except NotImplementedError:  # a stub: let the grader report "not implemented"
+        raise
+    except Exception as e:  # a different error type
+        out["an unknown method"] = type(e).__name__
+    return out
+
+
+@probe
 def radical_inverse(ns, indices, base):
     return [float(ns.halton(i, base)) for i in indices]
 
@@ -37,6 +54,22 @@ def test_q3_halton(grade):
             case=f"halton, {sorted(space)}, n={n}, seed={seed}",
             **T1,
         )
+
+
+def test_q3_halton_ten_names(grade):
+    # as many names as PRIMES has bases: name j uses PRIMES[j], up to the last one
+    space = {
+        f"h{j}": (1e-3, 1.0, "log") if j % 2 == 0 else (-1.0, 1.0, "linear") for j in range(10)
+    }
+    grade.compare(sample, space, 4, 7, "halton", case="halton, ten names, n=4, seed=7", **T1)
+    grade.compare(
+        sample_then_unknown,
+        {"lr": (1e-4, 1.0, "log")},
+        3,
+        2,
+        case="halton, then an unknown method raises ValueError",
+        **T1,
+    )
 
 
 def test_q3_random(grade):

@@ -185,6 +185,11 @@ def test_q4_random_search(grade):
             case=f"{opt_name}, 3 trials × 20 steps, seed {seed}",
             **T2,
         )
+    # fewer than 10 steps: evaluation every max(1, steps // 10) = 1 step
+    table = grade.reference(sample_table, [[SPACES["sgd"], 2, 5, "halton"]])
+    grade.compare(
+        search, "sgd", SPACES["sgd"], 2, 6, 5, table, case="sgd, 2 trials × 6 steps, seed 5", **T2
+    )
 
 
 def test_q4_protocol_comparison(grade):

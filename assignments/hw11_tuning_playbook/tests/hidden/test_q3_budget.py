@@ -58,6 +58,12 @@ def test_q3_training_run(grade):
             case=f"20 steps, eval_every={eval_every}, seed={seed}, {config} (case {i})",
             **T2,
         )
+    # eval_every = 1: every step is evaluated, the last one too (and no step after it)
+    data = _data(gen, 40, 30)
+    config = {"lr": 0.01, "weight_decay": 0.1, "width": 8, "batch_size": 8}
+    grade.compare(
+        train, config, 6, 1, 3, data, case=f"6 steps, eval_every=1, seed=3, {config}", **T2
+    )
 
 
 def test_q3_properties(grade):

@@ -52,6 +52,16 @@ def test_q4_unstable_and_unreachable(grade):
     )
     grade.compare(
         scaling,
+        [1, 8],
+        [2.5, 0.05, 0.5],
+        0.1,
+        nqm,
+        400,
+        case="an unstable α = 2.5 listed first: each stable α keeps its own steps",
+        **T0,
+    )
+    grade.compare(
+        scaling,
         [1],
         [0.05, 0.5],
         1e-12,

@@ -29,6 +29,34 @@ def grads_backward(ns, n, width, batch, k, seed, x_requires_grad):
 
 
 @probe
+def grads_frozen_or_unused(ns, n, width, batch, k, seed, frozen_biases, unused_in):
+    # blocks whose bias is frozen (requires_grad False), and blocks holding one more
+    # parameter that their forward never uses: the gradients of plain backward (None there)
+    torch.set_num_threads(1)
+    g = torch.Generator().manual_seed(seed)
+    F64 = torch.float64
+    layers = torch.nn.ModuleList()
+    for i in range(n):
+        lin = torch.nn.Linear(width, width, dtype=F64)
+        with torch.no_grad():
+            lin.weight.copy_(torch.rand(width, width, generator=g, dtype=F64) - 0.5)
+            lin.bias.copy_(torch.rand(width, generator=g, dtype=F64) - 0.5)
+        lin.bias.requires_grad_(i not in frozen_biases)
+        block = torch.nn.Sequential(lin, torch.nn.Tanh())
+        if i in unused_in:
+            block.register_parameter("unused", torch.nn.Parameter(torch.zeros(1, dtype=F64)))
+        layers.append(block)
+    x = torch.randn(batch, width, generator=g, dtype=F64).requires_grad_(True)
+    out = ns.checkpointed_forward(layers, x, k)
+    (out**2).sum().backward()
+    return {
+        "output": out.detach(),
+        "x.grad": x.grad,
+        "parameter grads": [p.grad for p in layers.parameters()],
+    }
+
+
+@probe
 def grads_autograd_grad(ns, n, width, batch, k, seed):
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(seed)
@@ -146,6 +174,34 @@ def test_q2_gradients_equal_plain_model(grade):
             case=f"6 blocks, k={k} ({'one segment' if k == 1 else 'one block per segment' if k == 6 else 'k does not divide n'}), x.requires_grad={req}",
             **T1,
         )
+    _frozen_and_unused_parameters(grade)
+
+
+def _frozen_and_unused_parameters(grade):
+    grade.compare(
+        grads_frozen_or_unused,
+        4,
+        3,
+        2,
+        2,
+        7,
+        [0, 1, 2, 3],
+        [],
+        case="4 blocks, k=2, every bias frozen (requires_grad False), x.requires_grad=True",
+        **T1,
+    )
+    grade.compare(
+        grads_frozen_or_unused,
+        4,
+        3,
+        2,
+        2,
+        8,
+        [],
+        [1],
+        case="4 blocks, k=2, block 1 holds a parameter its forward never uses (grad None)",
+        **T1,
+    )
 
 
 def test_q2_gradients_with_autograd_grad(grade):

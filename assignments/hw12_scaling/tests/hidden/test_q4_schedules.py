@@ -185,6 +185,9 @@ def _corruptions(grid, p, m):
     out["B(0, m-1) removed: missing op"] = g
     g = [list(r) for r in grid] + [[None] * (p - 1) + [["B", m]]]
     out["micro-batch index m: out of range"] = g
+    g = [list(r) for r in grid]
+    g[where[("B", 0, m - 1)]][0] = ["B", m]
+    out["B(0, m-1) renamed B(0, m): out of range, in its place"] = g
     g = [list(r) for r in grid] + [[["X", 0]] + [None] * (p - 1)]
     out["an op named 'X'"] = g
     out["rows with p + 1 cells"] = [[*r, None] for r in grid]
@@ -232,3 +235,6 @@ def test_q4_peaks(grade):
         p, m = _pm(gen)
         g = grade.reference(ofob if i % 2 else gpipe, p, m)
         grade.compare(peaks, g, case=f"peaks, {'1F1B' if i % 2 else 'GPipe'} p={p}, m={m}", **T0)
+    # the peak comes after a backward: F0 B0 F1 F2 B1 B2 on one stage holds two at once
+    order = [["F", 0], ["B", 0], ["F", 1], ["F", 2], ["B", 1], ["B", 2]]
+    grade.compare(peaks, [[c] for c in order], case="one stage: F0 B0 F1 F2 B1 B2 (peak 2)", **T0)

@@ -21,7 +21,7 @@ def q_affine(ns, P, R, gamma):
 
 
 @probe
-def vi(ns, P, R, gamma, affine, part):
+def vi(ns, P, R, gamma, affine, part, max_iter=None):
     # part: "V, Q", "pi" or "V, pi"
     torch.set_num_threads(1)
     scope = getattr(ns.value_iteration, "__globals__", None)
@@ -45,7 +45,10 @@ def vi(ns, P, R, gamma, affine, part):
     if own is not None:
         scope["q_from_v"] = q_from_v
     try:
-        V, Q, pi = ns.value_iteration(P, R, gamma)
+        if max_iter is None:
+            V, Q, pi = ns.value_iteration(P, R, gamma)
+        else:
+            V, Q, pi = ns.value_iteration(P, R, gamma, max_iter=max_iter)
     finally:
         if own is not None:
             scope["q_from_v"] = own
@@ -80,6 +83,25 @@ def test_q2_random_mdps(grade):
         top2 = Q.topk(2, dim=1).values
         if float((top2[:, 0] - top2[:, 1]).min()) > 1e-6:  # π* is well defined
             grade.compare(vi, P, R, gamma, affine, "pi", case=case + ": π* (int64)", **T0)
+
+
+def test_q2_max_iter(grade):
+    # a cap far below convergence: exactly max_iter sweeps from V = 0
+    for i, gen in grade.cases(2):
+        P, R = _mdp(gen)
+        affine = grade.reference(q_affine, P, R, 0.9)
+        max_iter = (1, 4)[i]
+        grade.compare(
+            vi,
+            P,
+            R,
+            0.9,
+            affine,
+            "V, Q",
+            max_iter,
+            case=f"random MDP S={P.shape[0]}, γ=0.9, max_iter={max_iter} (case {i})",
+            **T2,
+        )
 
 
 def test_q2_grid_world(grade):

@@ -127,9 +127,9 @@ def exact(ns, theta, P, R, rho0, gamma, q1):
 
 
 @probe
-def episodes(ns, theta, P, R, rho0, n, seed, terminal):
+def episodes(ns, theta, P, R, rho0, n, seed, terminal, max_len=50):
     g = torch.Generator().manual_seed(seed)
-    eps = ns.sample_episodes(theta, P, R, rho0, 50, n, g, terminal)
+    eps = ns.sample_episodes(theta, P, R, rho0, max_len, n, g, terminal)
     return [[[int(s), int(a), float(r)] for s, a, r in ep] for ep in eps]
 
 
@@ -246,6 +246,20 @@ def test_q4_sample_episodes(grade):
             case=f"8 episodes, seed {seed}, pinned draws (case {i})",
             **T0,
         )
+    # max_len = 1: every episode that does not start at the terminal stops after one step
+    grade.compare(
+        episodes,
+        theta,
+        P,
+        R,
+        rho0,
+        10,
+        seed,
+        terminal,
+        1,
+        case=f"10 episodes of at most 1 step, seed {seed}",
+        **T0,
+    )
 
 
 def test_q4_reinforce_fixed_episodes(grade):

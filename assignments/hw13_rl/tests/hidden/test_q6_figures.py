@@ -22,6 +22,28 @@ def curves_fig(ns, names, curves):
     return data
 
 
+@probe
+def curves_bands(ns, names, curves):
+    # the filled bands (fill_between's polygons), each read as, per x, its lowest and
+    # highest y: the same whatever the order of y1 and y2 or of the bands
+    fig = ns.plot_learning_curves(dict(zip(names, curves)))
+    bands = []
+    for ax in fig.axes:
+        for c in ax.collections:
+            if "PolyCollection" not in type(c).__name__:
+                continue
+            for path in c.get_paths():
+                span = {}
+                for x, y in path.vertices.tolist():
+                    lo, hi = span.get(round(x, 9), (y, y))
+                    span[round(x, 9)] = (min(lo, y), max(hi, y))
+                xs = sorted(span)
+                bands.append([xs, [span[x][0] for x in xs], [span[x][1] for x in xs]])
+    ns.plt.close(fig)
+    bands.sort(key=lambda b: (b[1][:1], b[2][:1]))
+    return [torch.tensor(b, dtype=torch.float64) for b in bands]
+
+
 def test_q6_grid_q(grade):
     for i, gen in grade.cases(3):
         S = 4 + i
@@ -43,3 +65,12 @@ def test_q6_learning_curves(grade):
             case=f"{len(names)} methods, 5 seeds, {10 + i} episodes (case {i})",
             **T1,
         )
+    gen = next(grade.cases(1))[1]
+    curves = [torch.rand(4, 6, generator=gen, dtype=F64) for _ in range(2)]
+    grade.compare(
+        curves_bands,
+        ["REINFORCE", "REINFORCE + baseline"],
+        curves,
+        case="the shaded bands: mean ± std over 4 seeds, 6 episodes, two methods",
+        **T1,
+    )
