@@ -35,12 +35,12 @@ def points_lost(aid: str, path: Path) -> dict[str, float]:
     course = Course(REPO)
     a = course.assignment(aid)
     reference = load_reference(course, a)
-    names: dict = {"__name__": f"planted_{path.stem}"}
-    exec(compile(course.reference_path(aid).read_text(), f"<{aid}>", "exec"), names)
-    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), names)
-    results = run_tests(
-        a, collect_tests(a), reference, ReferenceBackend(types.SimpleNamespace(**names)), None, "k1"
-    )
+    # a module, not a copy of its names: a replay swaps names in the module's globals and
+    # the probes must see the swap, as they do in the sandbox
+    student = types.ModuleType(f"planted_{path.stem}")
+    exec(compile(course.reference_path(aid).read_text(), f"<{aid}>", "exec"), vars(student))
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), vars(student))
+    results = run_tests(a, collect_tests(a), reference, ReferenceBackend(student), None, "k1")
     lost: dict[str, float] = {}
     for t in results:
         if t.max_score - t.score > 1e-9:

@@ -297,26 +297,9 @@ def test_figures_carry_their_data():
     assert line == {"label": "plain", "x": [1.0, 2.0, 3.0], "y": [1.0, 2.0, 3.0]}
 
 
-# ------------------------------------------------------- planted bugs and provided cells
-# (issue #13) Each planted bug in tests/submissions/hw13_rl/ loses points on the question
-# its file names, and nowhere else; the ones listed here lose at least that much there.
-from .planted_bugs import bug_files, declared_question, points_lost, template_staff_flags  # noqa: E402
+# ------------------------------------------------------------------------ provided cells
 
 _AID = "hw13_rl"
-_MIN_LOSS = {"bug_q_from_v_bootstrap_here": 15.0, "bug_reward_without_p": 8.0}
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("path", bug_files(_AID), ids=lambda p: p.stem)
-def test_planted_bug_is_charged_on_its_own_question_only(path):
-    question = declared_question(path)
-    lost = points_lost(_AID, path)
-    assert set(lost) == {question}, lost
-    assert lost[question] >= _MIN_LOSS.get(path.stem, 0.5), lost
-
-
-def test_unmodified_template_draws_no_staff_flag():
-    assert template_staff_flags(_AID) == []
 
 
 def test_provided_cells_warn_nothing():

@@ -69,9 +69,11 @@ def test_q3_few_steps(grade):
     # caught here (at n_iter = 200 both have converged). Measured over 2000 draws of these
     # inputs: one step more or less moves the estimate by 1.5e-2 (median), by less than
     # T2's 1e-6 in 0.3 % of cases (a start vector almost aligned with v₁ or v₂), and never
-    # in all four cases of one submission.
-    for i, gen in grade.cases(4):
-        n_iter = (1, 2, 3, 4)[i]
+    # in all four cases of one submission. The fifth case, n_iter = 0, is the Rayleigh
+    # quotient of the normalised start vector itself: it catches a start that is not
+    # normalised (every later step normalises, so n_iter ≥ 1 cannot tell).
+    for i, gen in grade.cases(5):
+        n_iter = (1, 2, 3, 4, 0)[i]
         n = int(torch.randint(6, 30, (1,), generator=gen))
         p = int(torch.randint(2, 6, (1,), generator=gen))
         ratio = 0.6 + 0.2 * float(torch.rand(1, generator=gen))

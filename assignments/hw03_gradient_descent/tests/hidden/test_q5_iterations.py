@@ -65,3 +65,67 @@ def test_q5_properties(grade):
         case="count(κ = 100)/count(κ = 10) is about 10 (the count is linear in κ)",
         message=f"ratio {ratio:.3f}, expected in [8, 13] (theory ≈ 10.4)",
     )
+
+
+@probe
+def count_with(ns, kappa, scale, tol, max_iter):
+    torch.set_num_threads(1)
+    return int(ns.iterations_to_tol(kappa, scale, tol=tol, max_iter=max_iter))
+
+
+@probe
+def counts_with(ns, kappa, scale, settings):
+    torch.set_num_threads(1)
+    return [int(ns.iterations_to_tol(kappa, scale, tol=t, max_iter=m)) for t, m in settings]
+
+
+def test_q5_arguments(grade):
+    # α close to 2/λ₁: |1 − α·1| > |1 − α/κ|, so the stiff direction (λ₁ = 1) is the slow
+    # one and both directions count. Both pairs lie on the grid measured above.
+    for kappa, scale in ((2.0, 1.9), (3.0, 1.8)):
+        grade.compare(
+            count,
+            kappa,
+            scale,
+            case=f"κ = {kappa:g}, α = {scale}/λ_max (the λ₁ direction converges slowest)",
+            **T0,
+        )
+    for i, gen in grade.cases(3):
+        kappa = float(torch.randint(2, 120, (1,), generator=gen))
+        if i == 2:  # a step ≥ 2/λ₁ diverges: the count is max_iter
+            scale = round(2.0 + float(torch.rand(1, generator=gen)), 3)
+            max_iter = int(torch.randint(20, 61, (1,), generator=gen))
+            grade.compare(
+                count_with,
+                kappa,
+                scale,
+                1e-6,
+                max_iter,
+                case=f"α = {scale}/λ_max ≥ 2/λ_max never converges: max_iter = {max_iter}",
+                **T0,
+            )
+            continue
+        scale = round(0.3 + 1.6 * float(torch.rand(1, generator=gen)), 3)
+        # tol = 1: w₀ itself has f(w₀) ≤ 1·f(w₀), so the count is 0 (exactly, for any
+        # method); with the default tol beside it, so that a constant 0 does not pass
+        grade.compare(
+            counts_with,
+            kappa,
+            scale,
+            [[1.0, 100_000], [1e-6, 100_000]],
+            case=f"κ = {kappa:g}, α = {scale}/λ_max: tol = 1 (0 steps), then tol = 1e-6",
+            **T0,
+        )
+        # max_iter one short of the count, then equal to it: "no k ≤ max_iter reaches it"
+        k = grade.reference(count, kappa, scale)
+        for max_iter in (k - 1, k) if i == 0 else (k,):
+            grade.compare(
+                count_with,
+                kappa,
+                scale,
+                1e-6,
+                max_iter,
+                case=f"κ = {kappa:g}, α = {scale}/λ_max, max_iter = {max_iter} "
+                f"({'one less than' if max_iter < k else 'equal to'} the count)",
+                **T0,
+            )

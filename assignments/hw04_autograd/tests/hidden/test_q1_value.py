@@ -471,6 +471,7 @@ OPERATION_CASES = [
     ("x.tanh()", -0.9, 0.0),
     ("x.relu()", 0.8, 0.0),
     ("x.relu()", -0.8, 0.0),
+    ("x.relu()", 0.0, 0.0),  # the docstring: derivative 0 at 0
     ("x.sigmoid()", -1.1, 0.0),
     ("x.sigmoid()", 800.0, 0.0),
     ("x.sigmoid()", -800.0, 0.0),

@@ -41,8 +41,13 @@ def _params(gen):
 
 
 def test_q2_matches_reference(grade):
-    for i, gen in grade.cases(10):
+    # cases 10-13: early iterates (k ≤ 5, η ≤ 0.6), where the transient (1 − η)^k (w₀ − μ)
+    # is not yet negligible (at k ~ 250 it is below T1's tolerance for most η)
+    for i, gen in grade.cases(14):
         w0, mu, s2, eta, k, B = _params(gen)
+        if i >= 10:
+            k = int(torch.randint(0, 6, (1,), generator=gen))
+            eta = round(0.02 + 0.58 * float(torch.rand(1, generator=gen)), 4)
         grade.compare(
             closed_forms,
             w0,
