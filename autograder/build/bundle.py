@@ -394,9 +394,10 @@ def _gradescope_files(course: Course, assignment: Assignment) -> dict[str, bytes
     if init.is_file():
         files["solutions/__init__.py"] = init.read_bytes()
     folder = assignment.folder
+    not_for_grading = {"notebook.py", "mutants_equivalent.toml"}  # sources of the build, notes
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
-        if path.is_file() and "__pycache__" not in path.parts and rel != "notebook.py":
+        if path.is_file() and "__pycache__" not in path.parts and rel not in not_for_grading:
             files[f"assignments/{assignment.id}/{rel}"] = path.read_bytes()
     return files
 
