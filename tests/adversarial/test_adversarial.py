@@ -28,7 +28,7 @@ from autograder.notebook.regions import distinctive_lines
 from autograder.sandbox.reach import mount_namespaces_work
 
 from ..conftest import REPO
-from ..test_build_and_gradescope import SCHEMA
+from ..build.test_build_and_gradescope import SCHEMA
 
 if sys.version_info >= (3, 11):
     import tomllib

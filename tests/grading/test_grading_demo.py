@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from .conftest import expected_isolation, grade_text, messages
+from ..conftest import expected_isolation, grade_text, messages
 
 GOOD = """
 import torch

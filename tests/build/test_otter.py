@@ -34,7 +34,7 @@ from autograder.runtime.wire import to_text
 _BESIDE = Path(sys.executable).with_name("otter")
 OTTER = shutil.which("otter") or (str(_BESIDE) if _BESIDE.exists() else None)
 needs_otter = pytest.mark.skipif(OTTER is None, reason="otter-grader is not installed")
-COURSE_IDS = Course(Path(__file__).resolve().parents[1]).ids()
+COURSE_IDS = Course(Path(__file__).resolve().parents[2]).ids()
 
 
 def _raw_heads(nb: nbformat.NotebookNode) -> list[str]:

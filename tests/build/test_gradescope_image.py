@@ -33,7 +33,7 @@ from packaging.requirements import Requirement
 from autograder.build import bundle
 from autograder.build.bundle import build_assignment, read_zip
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((Path(__file__).with_name("gradescope_results.schema.json")).read_text())
 TORCH = "2.13.0"
 PYTHONS = {

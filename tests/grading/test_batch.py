@@ -18,7 +18,7 @@ import pytest
 
 from autograder.grading.batch import BatchError, grade_class
 
-CASES = Path(__file__).parent / "adversarial" / "cases"
+CASES = Path(__file__).parents[1] / "adversarial" / "cases"
 CLASS = {
     "alice": "cheat_reseed_rngs.py",  # 100
     "bob": "broken_wrong_dtype.py",  # 70

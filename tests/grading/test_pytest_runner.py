@@ -32,7 +32,7 @@ from autograder.grading.runner import (
 )
 from autograder.spec import SpecError
 
-from .conftest import REPO
+from ..conftest import REPO
 
 IDS = Course(REPO).ids()
 

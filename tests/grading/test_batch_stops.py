@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from autograder.grading.batch import grade_class
-from tests.test_batch import CASES, _comparable
-from tests.test_batch_resume import small_class
+from tests.grading.test_batch import CASES, _comparable
+from tests.grading.test_batch_resume import small_class
 
 
 def _session_members(sid: int) -> list[int]:

@@ -13,9 +13,9 @@ import pytest
 from autograder.course import Course
 from autograder.grading.batch import BatchError, grade_class
 from autograder.grading.batch_resume import OutputLock
-from tests.test_batch import CASES, _rows
+from tests.grading.test_batch import CASES, _rows
 
-# Three students with different scores (see tests/test_batch.py's CLASS).
+# Three students with different scores (see tests/grading/test_batch.py's CLASS).
 SMALL = {
     "alice": "cheat_reseed_rngs.py",
     "bob": "broken_wrong_dtype.py",

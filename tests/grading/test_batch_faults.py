@@ -16,8 +16,8 @@ import pytest
 import autograder.grading.batch as batch
 from autograder.cli import main
 from autograder.grading.batch import BatchError
-from tests.test_batch import _rows
-from tests.test_batch_resume import course_copy, small_class
+from tests.grading.test_batch import _rows
+from tests.grading.test_batch_resume import course_copy, small_class
 
 
 def _grade(course_root: Path, *args: str) -> subprocess.CompletedProcess:

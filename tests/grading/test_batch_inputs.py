@@ -15,7 +15,7 @@ import pytest
 from autograder.cli import main
 from autograder.grading.batch import BatchError, collect_students, grade_class
 from autograder.grading.batch_inputs import MAX_ID_BYTES, safe_id, unpack_zip
-from tests.test_batch import CASES
+from tests.grading.test_batch import CASES
 
 GOOD = CASES / "cheat_reseed_rngs.py"  # full marks
 HALF = CASES / "partial_first_question_only.py"

@@ -18,7 +18,7 @@ import pytest
 from autograder.build.bundle import build_assignment, unpack_student_bundle
 from autograder.course import Course
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 STUDENT = """
 import json, sys

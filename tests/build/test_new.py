@@ -24,7 +24,7 @@ from autograder.grading.runner import ReferenceBackend, collect_tests, load_refe
 from autograder.notebook.regions import find_regions, student_view
 from autograder.runtime.outcomes import Failure
 
-from .conftest import REPO
+from ..conftest import REPO
 
 NEW = "hw99_example"
 

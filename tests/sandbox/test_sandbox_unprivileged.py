@@ -19,7 +19,7 @@ import pytest
 
 from autograder.sandbox.reach import runtime_paths
 
-from .conftest import REPO
+from ..conftest import REPO
 
 UID = 64999  # an unused uid (the sandbox slots start at 64000 and are held by lock files)
 

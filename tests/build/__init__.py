@@ -1,0 +1,1 @@
+"""Tests of autograder/build/: bundles, Gradescope zips, the otter export, the scaffold."""

@@ -1,0 +1,1 @@
+"""Tests of autograder/grading/: the trusted side: scoring, the pytest runner, batch grading."""

@@ -1,0 +1,1 @@
+"""Tests of autograder/notebook/: reference regions and the notebooks built from notebook.py."""

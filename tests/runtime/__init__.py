@@ -1,0 +1,1 @@
+"""Tests of autograder/runtime/: what runs in the sandbox child and ships to students."""

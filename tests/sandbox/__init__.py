@@ -1,0 +1,1 @@
+"""Tests of autograder/sandbox/: the sandbox child and what confines it."""

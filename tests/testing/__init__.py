@@ -1,0 +1,1 @@
+"""Tests of autograder/testing/: the API hidden tests are written in."""
