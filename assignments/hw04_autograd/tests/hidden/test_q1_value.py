@@ -12,10 +12,12 @@ import math
 import random
 import re
 
-from autograder.testing import T1, Tolerance, compare, probe
+from autograder.testing import T1, Tolerance, assignment_helpers, compare, probe
 from autograder.untrusted_text import escape_markdown
 
-# The random expressions' operations (see ``run_program`` for what each one builds).
+helpers = assignment_helpers(__file__)
+
+# The random expressions' operations (see ``helpers.apply`` for what each one builds).
 UNARY = ["exp", "log", "tanh", "relu", "sigmoid", "neg", "square", "cube", "sqrt", "pow_frac"]
 UNARY += ["inv"]
 BINARY = ["add", "sub", "mul", "div"]
@@ -25,77 +27,9 @@ MAX_DEPTH = 5
 
 @probe
 def run_program(ns, leaves, program, n_out):
-    # A straight-line program over Value leaves: each instruction [op, a, b, c] reads
-    # earlier nodes a, b and a number c. The output sums the last n_out nodes.
-    nodes = [ns.Value(float(v)) for v in leaves]
-    for op, a, b, c in program:
-        x, y = nodes[a], nodes[b]
-        if op == "exp":
-            r = (x * 0.5).exp()
-        elif op == "log":
-            r = (x * x + 0.5).log()
-        elif op == "tanh":
-            r = x.tanh()
-        elif op == "relu":
-            r = (x + c).relu()
-        elif op == "sigmoid":
-            r = (x * c).sigmoid()
-        elif op == "neg":
-            r = -x
-        elif op == "square":
-            r = x**2
-        elif op == "cube":
-            r = x**3
-        elif op == "sqrt":
-            r = (x * x + 1.0) ** 0.5
-        elif op == "pow_frac":
-            r = (x * x + 0.5) ** 1.5
-        elif op == "inv":
-            r = (x * x + 1.0) ** -1
-        elif op == "add":
-            r = x + y
-        elif op == "sub":
-            r = x - y
-        elif op == "mul":
-            r = x * y
-        elif op == "div":
-            r = x / (y * y + 0.5)
-        elif op == "add_c":
-            r = x + c
-        elif op == "c_add":
-            r = c + x
-        elif op == "sub_c":
-            r = x - c
-        elif op == "c_sub":
-            r = c - x
-        elif op == "mul_c":
-            r = x * c
-        elif op == "c_mul":
-            r = c * x
-        elif op == "div_c":
-            r = x / c
-        else:  # c_div
-            r = c / (x * x + 1.0)
-        nodes.append(r)
-    out = nodes[-1]
-    for extra in nodes[len(nodes) - n_out : -1]:
-        out = out + extra
-    # backward by hand, not out.backward(): backward() uses topological_order (q2),
-    # which is not charged here; backward() itself is tested in the tests that call it
-    order, seen, stack = [], set(), [(out, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-        elif id(node) not in seen:
-            seen.add(id(node))
-            stack.append((node, True))
-            stack.extend((child, False) for child in node._prev)
-    for node in order:
-        node.grad = 0.0
-    out.grad = 1.0
-    for node in reversed(order):
-        node._backward()
+    # A straight-line program over Value leaves (helpers.run); gradients by hand
+    nodes, out = helpers.run(ns, leaves, program, n_out)
+    helpers.backward_by_hand(out)
     return {
         "output": float(out.data),
         "data": [float(v.data) for v in nodes],
@@ -106,88 +40,16 @@ def run_program(ns, leaves, program, n_out):
 @probe
 def program_finite_differences(ns, leaves, program, n_out, h):
     # The student's gradients, and the student's own forward values at leaves ± h.
-    def evaluate(values, backward):
-        nodes = [ns.Value(float(v)) for v in values]
-        for op, a, b, c in program:
-            x, y = nodes[a], nodes[b]
-            if op == "exp":
-                r = (x * 0.5).exp()
-            elif op == "log":
-                r = (x * x + 0.5).log()
-            elif op == "tanh":
-                r = x.tanh()
-            elif op == "relu":
-                r = (x + c).relu()
-            elif op == "sigmoid":
-                r = (x * c).sigmoid()
-            elif op == "neg":
-                r = -x
-            elif op == "square":
-                r = x**2
-            elif op == "cube":
-                r = x**3
-            elif op == "sqrt":
-                r = (x * x + 1.0) ** 0.5
-            elif op == "pow_frac":
-                r = (x * x + 0.5) ** 1.5
-            elif op == "inv":
-                r = (x * x + 1.0) ** -1
-            elif op == "add":
-                r = x + y
-            elif op == "sub":
-                r = x - y
-            elif op == "mul":
-                r = x * y
-            elif op == "div":
-                r = x / (y * y + 0.5)
-            elif op == "add_c":
-                r = x + c
-            elif op == "c_add":
-                r = c + x
-            elif op == "sub_c":
-                r = x - c
-            elif op == "c_sub":
-                r = c - x
-            elif op == "mul_c":
-                r = x * c
-            elif op == "c_mul":
-                r = c * x
-            elif op == "div_c":
-                r = x / c
-            else:
-                r = c / (x * x + 1.0)
-            nodes.append(r)
-        out = nodes[-1]
-        for extra in nodes[len(nodes) - n_out : -1]:
-            out = out + extra
-        if backward:
-            # backward by hand, not out.backward(): backward() uses topological_order (q2),
-            # which is not charged here; backward() itself is tested in the tests that call it
-            order, seen, stack = [], set(), [(out, False)]
-            while stack:
-                node, done = stack.pop()
-                if done:
-                    order.append(node)
-                elif id(node) not in seen:
-                    seen.add(id(node))
-                    stack.append((node, True))
-                    stack.extend((child, False) for child in node._prev)
-            for node in order:
-                node.grad = 0.0
-            out.grad = 1.0
-            for node in reversed(order):
-                node._backward()
-            return [float(v.grad) for v in nodes[: len(values)]]
-        return float(out.data)
-
-    grads = evaluate(leaves, True)
+    nodes, out = helpers.run(ns, leaves, program, n_out)
+    helpers.backward_by_hand(out)
+    grads = [float(v.grad) for v in nodes[: len(leaves)]]
     up, down = [], []
     for j in range(len(leaves)):
         shifted = list(leaves)
         shifted[j] = leaves[j] + h
-        up.append(evaluate(shifted, False))
+        up.append(float(helpers.run(ns, shifted, program, n_out)[1].data))
         shifted[j] = leaves[j] - h
-        down.append(evaluate(shifted, False))
+        down.append(float(helpers.run(ns, shifted, program, n_out)[1].data))
     return {"grads": grads, "up": up, "down": down}
 
 
@@ -221,22 +83,7 @@ def one_operation(ns, op, a, b):
     }
     build, operands = table[op]
     out = build()
-    # backward by hand, not out.backward(): backward() uses topological_order (q2),
-    # which is not charged here; backward() itself is tested in the tests that call it
-    order, seen, stack = [], set(), [(out, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-        elif id(node) not in seen:
-            seen.add(id(node))
-            stack.append((node, True))
-            stack.extend((child, False) for child in node._prev)
-    for node in order:
-        node.grad = 0.0
-    out.grad = 1.0
-    for node in reversed(order):
-        node._backward()
+    helpers.backward_by_hand(out)  # not backward(): it uses q2's topological_order
     return {"data": float(out.data), "grads": [float(v.grad) for v in operands]}
 
 
@@ -260,20 +107,7 @@ def local_derivatives(ns, op, a, b, upstream):
         "x.sigmoid()": lambda: x.sigmoid(),
     }
     out = table[op]()
-    order, seen, stack = [], set(), [(out, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-        elif id(node) not in seen:
-            seen.add(id(node))
-            stack.append((node, True))
-            stack.extend((child, False) for child in node._prev)
-    for node in order:
-        node.grad = 0.0 if node._prev else 0.25
-    out.grad = upstream
-    for node in reversed(order):
-        node._backward()
+    helpers.backward_by_hand(out, upstream=upstream, leaf_grad=0.25)
     return {"data": float(out.data), "x.grad": float(x.grad), "y.grad": float(y.grad)}
 
 

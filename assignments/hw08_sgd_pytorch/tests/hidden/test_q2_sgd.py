@@ -102,6 +102,8 @@ def test_q2_first_momentum_step(grade):
     w0 = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
     g = torch.tensor([0.3, 0.4, -1.0], dtype=torch.float64)
     grade.compare(first_buffer, w0, g, 0.1, 0.9, 0.5, case="first step, β=0.9, λ=0.5", **T2)
+    # β = 1 is a momentum too (the buffer sums every gradient): it keeps a buffer
+    grade.compare(first_buffer, w0, g, 0.1, 1.0, 0.0, case="first step, β=1, λ=0", **T2)
 
 
 def test_q2_plain_step_property(grade):

@@ -70,6 +70,16 @@ def test_q4_unstable_and_unreachable(grade):
         case="a target below every noise floor: (nan, k_max + 1)",
         **T0,
     )
+    grade.compare(
+        scaling,
+        [1, 4],
+        [2.5, 0.05, 0.5],
+        1.0,
+        nqm,
+        50,
+        case="a target met at the start (k = 0): an unstable α listed first still never counts",
+        **T0,
+    )
 
 
 def test_q4_lecture_regimes(grade):
