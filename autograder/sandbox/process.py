@@ -87,6 +87,11 @@ class Sandbox:
         self.user = acquire_identity(cfg.user)
         if self.user is not None:
             _check_reachable_once(runtime_paths())
+            if is_sandbox_uid(self.user.uid):
+                # A grader killed from outside (OOM, SIGKILL) frees its slot at once, and
+                # its child may outlive it for a moment: nothing of that submission may
+                # share a uid with this one.
+                kill_all_of_uid(self.user.uid, self.user.gid)
         self.proc: subprocess.Popen | ZygoteChild | None = None
         self.workdir: str | None = None
         self.report: LoadReport | None = None
