@@ -9,7 +9,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["figure_data", "seed_all", "seeded"]
+__all__ = ["figure_data", "probe_scope", "seed_all", "seeded"]
 
 
 def figure_data(fig: Any) -> dict:
@@ -83,3 +83,40 @@ def seeded(seed: int) -> Iterator[None]:
     finally:
         random.setstate(py_state)
         np.random.set_state(np_state)
+
+
+# Helpers modules by source: a batch grades many submissions with the same probes.
+_HELPERS: dict[str, Any] = {}
+
+
+def probe_scope(helpers_source: str | None = None) -> dict:
+    """The globals a probe runs with, everywhere it runs (the trusted side, the sandbox
+    child, the student's ``check()``): ``torch``, ``np``, ``math``, ``probe_helpers``, and
+    ``helpers``, the assignment's ``tests/helpers.py`` compiled in this same scope, when the
+    probe uses one."""
+    import math
+    import sys
+    import types
+
+    import numpy as np
+    import torch
+
+    scope: dict[str, Any] = {
+        "torch": torch,
+        "np": np,
+        "numpy": np,
+        "math": math,
+        "probe_helpers": sys.modules[__name__],
+        "__name__": "probe",
+    }
+    if helpers_source is not None:
+        module = _HELPERS.get(helpers_source)
+        if module is None:
+            module = types.ModuleType("helpers")
+            vars(module).update(probe_scope(), __name__="helpers")
+            exec(compile(helpers_source, "<probe helpers>", "exec"), vars(module))
+            if len(_HELPERS) >= 32:
+                _HELPERS.clear()
+            _HELPERS[helpers_source] = module
+        scope["helpers"] = module
+    return scope

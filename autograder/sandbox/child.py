@@ -121,42 +121,15 @@ def _load(cells: list, names: dict) -> dict:
     }
 
 
-def _probe_scope() -> dict:
-    import math
-
-    import numpy as np
-    import torch
-
-    from ..runtime import probe_helpers
-
-    return {
-        "torch": torch,
-        "np": np,
-        "numpy": np,
-        "math": math,
-        "probe_helpers": probe_helpers,
-        "__name__": "probe",
-    }
-
-
 def _compile_probe(spec: dict, cache: dict):
     """The probe function of ``spec`` (name, source, and the assignment's helpers source
-    if it has one), compiled once; the same scope as on the trusted side
-    (``autograder.testing.probes.probe_scope``)."""
+    if it has one), compiled once, in the scope every side uses."""
     helpers = spec.get("helpers")
     key = (spec["name"], spec["source"], helpers)
     if key not in cache:
-        import types
+        from ..runtime.probe_helpers import probe_scope
 
-        scope = _probe_scope()
-        if isinstance(helpers, str):
-            module = cache.get(("helpers", helpers))
-            if module is None:
-                module = types.ModuleType("helpers")
-                module.__dict__.update(_probe_scope(), __name__="helpers")
-                exec(compile(helpers, "<probe helpers>", "exec"), module.__dict__)
-                cache[("helpers", helpers)] = module
-            scope["helpers"] = module
+        scope = probe_scope(helpers if isinstance(helpers, str) else None)
         exec(compile(spec["source"], f"<probe {spec['name']}>", "exec"), scope)
         cache[key] = scope[spec["name"]]
     return cache[key]

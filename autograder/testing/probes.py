@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
-import math
 import re
 import textwrap
 import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import torch
 
 from ..runtime.wire import decode, encode
 
@@ -45,34 +41,16 @@ HELPERS_FILE = "helpers.py"
 
 
 def probe_scope(helpers_source: str | None = None) -> dict:
-    """The globals a probe runs with, on both sides: ``torch``, ``np``, ``math``,
-    ``probe_helpers``, and ``helpers`` when the assignment has a helpers file."""
-    import numpy as np
+    """The globals a probe runs with (``runtime.probe_helpers.probe_scope``: the same on
+    every side)."""
+    from ..runtime.probe_helpers import probe_scope as scope
 
-    from ..runtime import probe_helpers
-
-    scope = {
-        "torch": torch,
-        "np": np,
-        "numpy": np,
-        "math": math,
-        "probe_helpers": probe_helpers,
-        "__name__": "probe",
-    }
-    if helpers_source is not None:
-        scope["helpers"] = helpers_module(helpers_source)
-    return scope
+    return scope(helpers_source)
 
 
-@functools.lru_cache(maxsize=32)
 def helpers_module(source: str) -> types.ModuleType:
-    """The helpers file as a module, compiled in the probes' own restricted scope (what
-    the sandbox child does with the same source)."""
-    module = types.ModuleType("helpers")
-    module.__dict__.update(probe_scope())
-    module.__dict__["__name__"] = "helpers"
-    exec(compile(source, "<probe helpers>", "exec"), module.__dict__)
-    return module
+    """The helpers file as a module, compiled in the probes' own restricted scope."""
+    return probe_scope(source)["helpers"]
 
 
 def helpers_source_for(test_file: str | None) -> str | None:

@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import html
 import json
-import math
 import os
 import sys
 import traceback
-import types
 from pathlib import Path
 
-import numpy as np
-import torch
+import torch  # noqa: F401 - loaded first: the traps below go onto torch's functions
 
 from . import probe_helpers, traps
 from .compare import Tolerance, compare
@@ -77,24 +74,9 @@ def _load() -> dict:
         ) from None
 
 
-def _scope() -> dict:
-    return {
-        "torch": torch,
-        "np": np,
-        "numpy": np,
-        "math": math,
-        "probe_helpers": probe_helpers,
-        "__name__": "probe",
-    }
-
-
 def _probe(spec: dict):
-    scope = _scope()
-    if isinstance(spec.get("helpers"), str):  # the assignment's probe helpers
-        helpers = types.ModuleType("helpers")
-        helpers.__dict__.update(_scope(), __name__="helpers")
-        exec(compile(spec["helpers"], "<check helpers>", "exec"), helpers.__dict__)
-        scope["helpers"] = helpers
+    helpers = spec.get("helpers")  # the assignment's probe helpers, if the check uses them
+    scope = probe_helpers.probe_scope(helpers if isinstance(helpers, str) else None)
     exec(compile(spec["source"], f"<check {spec['name']}>", "exec"), scope)
     return scope[spec["name"]]
 
