@@ -33,15 +33,18 @@ CHARGED_TWICE_BY_DESIGN = {
 SANDBOX_ONLY = {
     ("hw03_gradient_descent", "bug_gradient_forms_gram"): "the 3 GB memory limit",
 }
-# At least this much lost on the bug's own question (a conceptual bug costs real points).
+# At least this much lost on the bug's own question (a conceptual bug costs real points:
+# the tests that catch the last four carry @pytest.mark.weight, stated in the notebook).
 MIN_LOSS = {
+    ("hw04_autograd", "bug_backward_no_reset"): 6.25,
     ("hw10_benchmarking", "bug_halton_digit_order"): 10.0,
     ("hw10_benchmarking", "bug_trial_eval_before_step"): 20.0,
     ("hw10_benchmarking", "bug_ttr_strict"): 3.0,
     ("hw10_benchmarking", "bug_best_so_far_swapped"): 7.0,
-    ("hw12_scaling", "bug_segment_bounds_ceil"): 6.0,
     ("hw12_scaling", "bug_checkpoint_params_not_passed"): 10.0,
-    ("hw12_scaling", "bug_bubble_over_busy"): 3.0,
+    ("hw12_scaling", "bug_segment_bounds_ceil"): 7.9,
+    ("hw12_scaling", "bug_bubble_over_busy"): 4.9,
+    ("hw12_scaling", "bug_allreduce_sum"): 5.0,
     ("hw13_rl", "bug_q_from_v_bootstrap_here"): 15.0,
     ("hw13_rl", "bug_reward_without_p"): 8.0,
 }

@@ -47,6 +47,10 @@ torch.set_default_dtype(torch.float64)
 # %% [markdown]
 # ## q1 (25 pts): a scalar `Value` engine
 #
+# *Points: 6.25 of the 25 go to one check, that `backward()` called twice on one graph
+# gives the same gradients (it resets every `grad` first); the other six tests of q1
+# get 3.125 each.*
+#
 # A `Value` holds a number `data` and, after `backward()`, the derivative `grad` of the
 # output with respect to it. Every operation returns a **new** node that remembers its
 # inputs (`_prev`) and a closure `_backward` that pushes the node's gradient to its

@@ -100,6 +100,9 @@ with torch.no_grad():
 # %% [markdown]
 # ## q2 (20 pts): Checkpointing by hand (§4)
 #
+# *Points: `segment_bounds` counts 8 of the 20 (a boundary off by one checkpoints the
+# wrong activations); the three tests of `checkpointed_forward` get 4 each.*
+#
 # **Activation recomputation** keeps only the inputs of $k$ *segments* of the stack. The
 # forward pass runs each segment without building a graph; the backward pass, on reaching
 # a segment, runs it again *with* a graph from its stored input and backpropagates through
@@ -190,6 +193,9 @@ for k, b, r in zip(ks, peak_bytes, time_ratio):
 #
 # ## q4 (20 pts): Pipeline schedules as data (§6.6)
 #
+# *Points: `one_f_one_b_schedule` and `bubble_fraction` count 5 each; `gpipe_schedule`,
+# `asap_schedule`, `validate_schedule` and `peak_inflight` 2.5 each.*
+#
 # Cut the model into $p$ **stages**, one per device, and the batch into $m$
 # **micro-batches**. Stage $s$ runs forward op $F_j$ (micro-batch $j$) after stage $s-1$
 # has, and backward op $B_j$ after stage $s+1$ has. With unit-time ops a schedule is a
@@ -225,6 +231,10 @@ for name, schedule in (("GPipe", gpipe_schedule), ("1F1B", one_f_one_b_schedule)
 
 # %% [markdown]
 # ## q5 (25 pts): The same gradient, computed in pieces
+#
+# *Points: `accumulated_grad`, and `data_parallel_grad` with `allreduce_mean`, count 6.25
+# each; `tp_mlp`, the stage functions, and `run_schedule` on GPipe and on 1F1B 3.125
+# each.*
 #
 # All of §6's parallelism rests on one fact: the gradient of a mean loss over a batch is
 # the $n_j/N$-weighted sum of the micro-batches' gradients,

@@ -57,6 +57,7 @@ class HiddenTest:
     fn: Callable[[Grade], Any]  # called with a grade alone (parameters bound)
     path: Path
     nodeid: str = ""
+    points: float = 0.0  # its share of the question's points, as collected (weights applied)
 
 
 def _import_file(path: Path, module_name: str) -> ModuleType:
@@ -248,6 +249,7 @@ def collect_tests(assignment: Assignment, folder: Path | None = None) -> list[Hi
                 _bound_to_parameters(item),
                 Path(str(item.path)),
                 item.nodeid,
+                state.share,
             )
             for item, state in session.collected
         ]

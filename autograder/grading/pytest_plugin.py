@@ -22,8 +22,9 @@ student's definitions in the sandbox. What this plugin adds to plain pytest:
   (two assignments may both have a ``test_q3_least_squares.py``);
 - a collection hook gives each test its question (from its name, or
   ``@pytest.mark.question("qK")``) and its share of the question's points: a question's
-  points are split evenly over its test functions, a parametrized function's share evenly
-  over its parameter sets, each of which is a test of its own in the feedback;
+  points are split over its test functions in proportion to their weights
+  (``@pytest.mark.weight(w)``, default 1), a parametrized function's share evenly over
+  its parameter sets, each of which is a test of its own in the feedback;
 - a report hook turns each test's cases (``grade.compare``/``check``/``run``) into a
   :class:`runner.TestResult`: the share times the cases passed out of the reference's
   count. A failed plain ``assert`` is a failed case whose message is pytest's introspected
@@ -49,7 +50,7 @@ import pytest
 
 from ..spec import Assignment, load_assignment
 from ..testing import CaseRecord, Grade, StudentBackend
-from .pytest_support import declared_markers, record_exception
+from .pytest_support import declared_markers, declared_weight, record_exception
 
 if TYPE_CHECKING:
     from pluggy import Result
@@ -60,6 +61,8 @@ SESSION_NAME = "autograde-session"
 MARKERS = (
     "question(qid): the question a hidden test belongs to, where its name does not say "
     "(test_qK_<what> does)",
+    "weight(w): this test function's share of its question's points, relative to the "
+    "question's other test functions (default 1; a number in (0, 10])",
 )
 _TEST_FOLDERS = ("hidden", "public")
 
@@ -255,20 +258,25 @@ class GradingSession:
             # the function: its node id without the [parameters] (a class's tests apart)
             base = getattr(item, "originalname", item.name)
             key = (item.nodeid[: len(item.nodeid) - len(item.name)], base)
+            try:
+                weight = declared_weight(item)
+            except ValueError as exc:
+                problems.append(f"{item.nodeid}: {exc}")
+                continue
             entry = functions.setdefault(
-                key, {"assignment": assignment, "question": qid, "items": []}
+                key, {"assignment": assignment, "question": qid, "items": [], "weight": weight}
             )
             entry["items"].append(item)
-        # A question's points are split over its test functions, a function's share over
-        # its parameter sets (runner.run_tests did the same before pytest ran the tests).
-        per_question: dict[tuple[str, str], int] = {}
+        # A question's points are split over its test functions in proportion to their
+        # weights, a function's share evenly over its parameter sets.
+        per_question: dict[tuple[str, str], float] = {}
         for entry in functions.values():
             k = (entry["assignment"].id, entry["question"])
-            per_question[k] = per_question.get(k, 0) + 1
+            per_question[k] = per_question.get(k, 0.0) + entry["weight"]
         for entry in functions.values():
             a: Assignment = entry["assignment"]
             q = a.question(entry["question"])
-            share = q.points / per_question[(a.id, q.id)] / len(entry["items"])
+            share = q.points * entry["weight"] / per_question[(a.id, q.id)] / len(entry["items"])
             for item in entry["items"]:
                 item.stash[_STATE] = _ItemState(a, q.id, share)
         self.collected = [(i, i.stash[_STATE]) for i in items if _STATE in i.stash]

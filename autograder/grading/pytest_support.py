@@ -1,5 +1,6 @@
-"""Two pieces of the pytest plugin with a job of their own: which markers a hidden test
-may use, and turning what stopped a test into a failed case."""
+"""Pieces of the pytest plugin with a job of their own: which markers a hidden test may
+use, a test function's declared weight, and turning what stopped a test into a failed
+case."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import pytest
 
 from ..testing import CaseRecord, Grade
 
-__all__ = ["declared_markers", "record_exception"]
+__all__ = ["MAX_TEST_WEIGHT", "declared_markers", "declared_weight", "record_exception"]
+
+MAX_TEST_WEIGHT = 10.0
 
 
 def _marker_name(line: str) -> str:
@@ -51,6 +54,23 @@ def declared_markers(config: pytest.Config) -> set[str]:
     declares (``config.addinivalue_line("markers", ...)``)."""
     declared = {_marker_name(line) for line in config.getini("markers")}
     return declared - _ini_file_markers(config)
+
+
+def declared_weight(item: pytest.Item) -> float:
+    """The weight of ``item``'s test function (``@pytest.mark.weight(w)``, default 1): its
+    share of the question's points relative to the question's other test functions.
+    Raises ValueError, for the test's author, on a weight that is not in (0, 10]."""
+    marker = item.get_closest_marker("weight")
+    if marker is None:
+        return 1.0
+    if len(marker.args) != 1 or marker.kwargs:
+        raise ValueError("@pytest.mark.weight takes one number, e.g. @pytest.mark.weight(2)")
+    (weight,) = marker.args
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)):
+        raise ValueError(f"a test's weight is a number, got {weight!r}")
+    if not 0 < weight <= MAX_TEST_WEIGHT:
+        raise ValueError(f"a test's weight is in (0, {MAX_TEST_WEIGHT:g}], got {weight!r}")
+    return float(weight)
 
 
 def record_exception(grade: Grade, excinfo: pytest.ExceptionInfo, aid: str, name: str) -> str:

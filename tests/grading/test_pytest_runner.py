@@ -304,3 +304,59 @@ def test_a_marker_only_the_projects_ini_declares_is_refused_by_hand_too(tmp_path
     # at import, once per process); the plugin's check says the same
     with pytest.raises((GraderFault, SpecError), match="slow"):
         collect_tests(course.assignment("hw96"))
+
+
+# ------------------------------------------------------------ a test function's weight
+
+WEIGHTED = """
+import pytest
+
+from autograder.testing import T0, probe
+
+
+@probe
+def add_of(ns, a, b):
+    return ns.add(a, b)
+
+
+@pytest.mark.question("q2")
+@pytest.mark.weight(3)
+def test_addition_weighted(grade):
+    grade.compare(add_of, 1, 2, case="1 + 2", **T0)
+
+
+@pytest.mark.question("q2")
+@pytest.mark.parametrize("b", [5, 6])
+@pytest.mark.weight(2)
+def test_addition_parametrized_weighted(grade, b):
+    grade.compare(add_of, 1, b, case=f"1 + {b}", **T0)
+"""
+
+
+def test_a_weighted_test_gets_its_weight_s_share_of_the_question(tmp_path):
+    course = _course_with(tmp_path, "hw89_weights", {"test_q2_weighted.py": WEIGHTED})
+    a = course.assignment("hw89")
+    points = {t.name: t.points for t in collect_tests(a) if t.question == "q2"}
+    # q2 (40 points): the demo's own test (weight 1), one of weight 3, and a parametrized
+    # one of weight 2 whose share is split over its two parameter sets: 1 + 3 + 2 = 6
+    assert points == pytest.approx(
+        {
+            "test_q2_integers": 40 / 6,
+            "test_addition_weighted": 40 * 3 / 6,
+            "test_addition_parametrized_weighted[5]": 40 * 2 / 6 / 2,
+            "test_addition_parametrized_weighted[6]": 40 * 2 / 6 / 2,
+        }
+    )
+    reference = load_reference(course, a)
+    results = run_tests(a, collect_tests(a), reference, ReferenceBackend(reference))
+    assert sum(r.max_score for r in results if r.question.id == "q2") == pytest.approx(40)
+    assert sum(r.score for r in results) == pytest.approx(100)
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "11", "'2'", "True", "1, 2", "w=2"])
+def test_a_weight_out_of_range_is_the_authors_error(tmp_path, bad):
+    text = WEIGHTED.replace("@pytest.mark.weight(3)", f"@pytest.mark.weight({bad})")
+    aid = f"hw88_w{abs(hash(bad)) % 10**6}"
+    course = _course_with(tmp_path, aid, {"test_q2_weighted.py": text})
+    with pytest.raises((GraderFault, SpecError), match="weight"):
+        collect_tests(course.assignment(aid.split("_")[0]))

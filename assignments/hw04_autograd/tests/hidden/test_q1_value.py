@@ -12,6 +12,8 @@ import math
 import random
 import re
 
+import pytest
+
 from autograder.testing import T1, Tolerance, assignment_helpers, compare, probe
 from autograder.untrusted_text import escape_markdown
 
@@ -392,6 +394,9 @@ def test_q1_gradients_match_finite_differences(grade):
         )
 
 
+# weight: the one test that catches a backward() which does not reset gradients, a
+# conceptual bug (the other tests call backward() once per graph)
+@pytest.mark.weight(2)
 def test_q1_backward_twice(grade):
     # backward()'s docstring: it resets every grad to 0 first, so calling it twice gives
     # the same gradients. The other tests call backward() once per graph, where a missing

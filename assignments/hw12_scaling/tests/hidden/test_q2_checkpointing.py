@@ -1,5 +1,6 @@
 """q2: checkpointing by hand: gradients (T1), saved bytes and recompute count (T0)."""
 
+import pytest
 import torch
 
 from autograder.testing import T0, T1, probe
@@ -260,6 +261,8 @@ def test_q2_forward_keeps_k_inputs_and_recomputes_once(grade):
     )
 
 
+# weight: a segment boundary off by one checkpoints the wrong activations
+@pytest.mark.weight(2)
 def test_q2_segment_bounds(grade):
     for _i, gen in grade.cases(4):
         n = int(torch.randint(1, 30, (1,), generator=gen))

@@ -5,6 +5,7 @@ trusted side with the reference's own checker: validity, makespan 2(m+p−1), bu
 (p−1)/(m+p−1) (T1) and per-stage peaks min(p−s, m) (T0).
 """
 
+import pytest
 import torch
 
 from autograder.testing import T0, T1, probe
@@ -87,6 +88,8 @@ def test_q4_gpipe_grid(grade):
         grade.compare(gpipe, p, m, case=f"GPipe, p={p}, m={m}", **T0)
 
 
+# weight: 1F1B is the schedule the lecture builds
+@pytest.mark.weight(2)
 def test_q4_one_f_one_b(grade):
     grade.compare(
         ofob, 4, 8, case="lecture case: 1F1B, p=4, m=8 (the order in the docstring)", **T0
@@ -215,6 +218,8 @@ def test_q4_validate_schedule(grade):
             )
 
 
+# weight: the bubble fraction is the lecture's measure of a schedule
+@pytest.mark.weight(2)
 def test_q4_bubble(grade):
     grid = grade.reference(gpipe, 4, 8)
     grade.compare(bubble, grid, case="lecture case: GPipe p=4, m=8 (bubble 3/11)", **T1)

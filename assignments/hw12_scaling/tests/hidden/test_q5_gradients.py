@@ -4,6 +4,7 @@ Everything is float64 and compared with the reference at T1; the reference equal
 full-batch ``torch.autograd`` gradient (checked in the project's oracle tests).
 """
 
+import pytest
 import torch
 
 from autograder.testing import T1, probe
@@ -125,6 +126,8 @@ def _int(gen, lo, hi):
     return int(torch.randint(lo, hi + 1, (1,), generator=gen))
 
 
+# weight: micro-batch weighting is the point of gradient accumulation
+@pytest.mark.weight(2)
 def test_q5_accumulated_grad(grade):
     for i, gen in grade.cases(5):
         sizes = [_int(gen, 2, 6) for _ in range(_int(gen, 2, 4))]
@@ -144,6 +147,8 @@ def test_q5_accumulated_grad(grade):
         )
 
 
+# weight: an all-reduce that averages is the point of data parallelism
+@pytest.mark.weight(2)
 def test_q5_data_parallel(grade):
     for i, gen in grade.cases(4):
         sizes = [_int(gen, 2, 5) for _ in range(3)]
