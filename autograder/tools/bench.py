@@ -462,4 +462,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from .entry import run_tool
+
+    sys.exit(run_tool("bench", main))

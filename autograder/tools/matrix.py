@@ -339,4 +339,6 @@ def _report(
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from .entry import run_tool
+
+    sys.exit(run_tool("matrix", main))
