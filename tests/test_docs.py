@@ -58,7 +58,7 @@ def scratch(demo_course, tmp_path_factory) -> Path:
     (cwd / "submissions").mkdir()
     shutil.copy(built.instructor_notebook, cwd / "submissions" / "alice.ipynb")
     with zipfile.ZipFile(built.student_zip) as zf:
-        (cwd / "submissions" / "bob.ipynb").write_bytes(zf.read("hw99_demo/hw99_demo.ipynb"))
+        (cwd / "submissions" / "bob.ipynb").write_bytes(zf.read("hw99_demo.ipynb"))
     export = cwd / "export"
     (export / "submission_1").mkdir(parents=True)
     shutil.copy(built.instructor_notebook, export / "submission_1" / "hw99_demo.ipynb")

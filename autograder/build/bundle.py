@@ -3,7 +3,11 @@
 For assignment ``<id>`` and output folder ``DIR``:
 
 - ``DIR/student/<id>.zip``: the student notebook, the ``autograde_check`` runtime with
-  the public checks' recorded values, a README, and any files the assignment ships;
+  the public checks' recorded values, a README, and any files the assignment ships, at
+  the zip's top level: Windows' "Extract All", macOS's Archive Utility and Linux's
+  archive managers unpack it into one folder named after the zip (a top folder inside
+  would give ``<id>/<id>/``), and Colab's ``!unzip`` puts ``autograde_check/`` next to the
+  notebook, where its import looks;
 - ``DIR/gradescope/<id>.zip``: ``setup.sh``, ``run_autograder``, the engine as a built
   wheel (``wheels/``), ``constraints.txt`` (the exact versions of the environment that
   built and verified it, which ``setup.sh`` installs with), this assignment's reference
@@ -191,7 +195,6 @@ def find_leaks(files: dict[str, bytes], reference_source: str) -> list[str]:
 def _student_files(
     course: Course, assignment: Assignment, student_nb, checks: dict
 ) -> dict[str, bytes]:
-    root = assignment.id
     template = course.root / "student_template"
     for needed in (template / "README.md", template / "autograde_check" / "__init__.py"):
         if not needed.is_file():
@@ -209,24 +212,22 @@ def _student_files(
         points=f"{points} (total {assignment.total_points:g})",
     )
     files = {
-        f"{root}/{root}.ipynb": _notebook_bytes(student_nb),
-        f"{root}/README.md": readme.encode(),
-        f"{root}/autograde_check/__init__.py": (
-            template / "autograde_check" / "__init__.py"
-        ).read_bytes(),
-        f"{root}/autograde_check/checks.json": json.dumps(
+        f"{assignment.id}.ipynb": _notebook_bytes(student_nb),
+        "README.md": readme.encode(),
+        "autograde_check/__init__.py": (template / "autograde_check" / "__init__.py").read_bytes(),
+        "autograde_check/checks.json": json.dumps(
             {"assignment": assignment.id, "version": __version__, "questions": checks},
             indent=1,
             sort_keys=True,
         ).encode(),
     }
     for module in RUNTIME_MODULES:
-        files[f"{root}/autograde_check/{module}"] = (PACKAGE_DIR / "runtime" / module).read_bytes()
+        files[f"autograde_check/{module}"] = (PACKAGE_DIR / "runtime" / module).read_bytes()
     for rel in assignment.ship:
         src = assignment.folder / rel
         if not src.is_file():
             raise BuildError(f"{assignment.id}: ship lists {rel}, which does not exist")
-        files[f"{root}/{rel}"] = src.read_bytes()
+        files[rel] = src.read_bytes()
     return files
 
 
@@ -450,11 +451,11 @@ def build_assignment(course: Course, assignment: Assignment, out: Path) -> Build
 
 
 def unpack_student_bundle(zip_path: Path, dest: Path) -> Path:
-    """Extract a student zip; returns the folder holding the notebook."""
+    """Extract a student zip into ``dest``, as a student's "Extract All" does; returns
+    ``dest``, the folder holding the notebook."""
     with zipfile.ZipFile(zip_path) as zf:
         zf.extractall(dest)
-    folders = [p for p in dest.iterdir() if p.is_dir()]
-    return folders[0]
+    return dest
 
 
 def read_zip(zip_path: Path) -> dict[str, bytes]:

@@ -52,8 +52,8 @@ except ImportError:  # e.g. Colab, where only the notebook was uploaded
             "and run this cell again."
         ) from None
     with zipfile.ZipFile(_bundle[0]) as _zip:  # its autograde_check/, next to this notebook
-        for _name in _zip.namelist():
-            _path = _name.partition("/")[2]
+        for _name in _zip.namelist():  # at the top, or under one folder (older bundles)
+            _path = _name[_name.find("autograde_check/"):] if "autograde_check/" in _name else ""
             if _path.startswith("autograde_check/") and not _path.endswith("/"):
                 os.makedirs(os.path.dirname(_path), exist_ok=True)
                 with open(_path, "wb") as _out:

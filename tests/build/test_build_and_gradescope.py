@@ -36,12 +36,14 @@ def test_build_writes_three_valid_artifacts(demo_build):
     assert nb.metadata["autograde"]["assignment"] == "hw99_demo"
     files = read_zip(demo_build.student_zip)
     assert set(files) >= {
-        "hw99_demo/hw99_demo.ipynb",
-        "hw99_demo/README.md",
-        "hw99_demo/autograde_check/__init__.py",
-        "hw99_demo/autograde_check/checks.json",
+        "hw99_demo.ipynb",
+        "README.md",
+        "autograde_check/__init__.py",
+        "autograde_check/checks.json",
     }
-    student = nbformat.reads(files["hw99_demo/hw99_demo.ipynb"].decode(), as_version=4)
+    # no top folder: "Extract All" makes the one folder (hw99_demo/, not hw99_demo/hw99_demo/)
+    assert {n.split("/")[0] for n in files} == {"hw99_demo.ipynb", "README.md", "autograde_check"}
+    student = nbformat.reads(files["hw99_demo.ipynb"].decode(), as_version=4)
     nbformat.validate(student)
     sources = "\n".join(c.source for c in student.cells)
     assert 'raise NotImplementedError("q1: implement square")' in sources
@@ -145,9 +147,9 @@ def test_run_autograder_from_the_real_zip(demo_build, tmp_path):
 
 def test_run_autograder_with_the_student_notebook_scores_zero(demo_build, tmp_path):
     with zipfile.ZipFile(demo_build.student_zip) as zf:
-        zf.extract("hw99_demo/hw99_demo.ipynb", tmp_path / "student")
+        zf.extract("hw99_demo.ipynb", tmp_path / "student")
     root = _gradescope_root(
-        tmp_path, demo_build.gradescope_zip, tmp_path / "student/hw99_demo/hw99_demo.ipynb"
+        tmp_path, demo_build.gradescope_zip, tmp_path / "student/hw99_demo.ipynb"
     )
     res = _run_autograder(root)
     assert res["score"] == 0
@@ -265,7 +267,7 @@ def _two_notebooks(demo_build, tmp_path: Path, names: tuple[str, str]) -> Path:
     and the solution (scores 100) as names[1], uploaded a minute later."""
     root = _gradescope_root(tmp_path, demo_build.gradescope_zip, None)
     with zipfile.ZipFile(demo_build.student_zip) as zf:
-        template = zf.read("hw99_demo/hw99_demo.ipynb")
+        template = zf.read("hw99_demo.ipynb")
     (root / "submission" / names[0]).write_bytes(template)
     shutil.copy(demo_build.instructor_notebook, root / "submission" / names[1])
     os.utime(root / "submission" / names[0], (1_700_000_000, 1_700_000_000))

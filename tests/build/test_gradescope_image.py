@@ -347,8 +347,8 @@ def test_real_setup_sh_and_run_autograder(gs_build, tmp_path, version, torch_ind
         assert results["score"] == 100, out
         assert "[autograde] hw99_demo: graded submission/" in out
         with zipfile.ZipFile(gs_build.student_zip) as zf:
-            zf.extract("hw99_demo/hw99_demo.ipynb", tmp_path / "student")
-        results, out = grade(tmp_path / "student" / "hw99_demo" / "hw99_demo.ipynb")
+            zf.extract("hw99_demo.ipynb", tmp_path / "student")
+        results, out = grade(tmp_path / "student" / "hw99_demo.ipynb")
         assert results["score"] == 0, out
         assert all("not implemented" in t["output"] for t in results["tests"])
         assert not list((root / "source").rglob("__pycache__"))
