@@ -10,6 +10,11 @@ reference's own functions go to the originals and are not counted).
 
 ``device`` is left out: this machine has no GPU, and a CPU-only run can offer only one
 device (docs/authoring.md says how a GPU run is checked).
+
+The degenerate sizes a docstring allows are exercised too, where a student's code is
+likely to lose an axis (``(5,)`` for ``(1, 5)``, a scalar for ``(1,)``): each entry of
+``SIZE_ONE`` names an argument that some probe call must give with an axis of length 1
+(or no axis at all).
 """
 
 from __future__ import annotations
@@ -30,6 +35,20 @@ from .test_trivial_answers import IDS, graded_names
 
 _OFFERED = re.compile(r"^(dtype|seeds?|generator)$")
 
+#: (assignment, function, argument): an axis of length 1 (one example, one feature, one
+#: right-hand side, one logit) that a hidden test must give it
+SIZE_ONE = {
+    ("hw00_intro", "feature_matrix", "emails"),
+    ("hw00_intro", "sigmoid", "z"),
+    ("hw00_intro", "bce_grad", "X"),
+    ("hw02_direct_methods", "back_substitution", "U"),
+    ("hw02_direct_methods", "lu_solve_many", "B"),
+    ("hw02_direct_methods", "lstsq_normal", "X"),
+    ("hw02_direct_methods", "lstsq_qr", "X"),
+    ("hw04_autograd", "classifier_backward", "X"),
+    ("hw05_linearization", "jacobian_from_jvp", "in_shape"),
+}
+
 
 def _key(value: Any) -> Any:
     """What makes two values of an offered argument different."""
@@ -40,7 +59,16 @@ def _key(value: Any) -> Any:
     return repr(value)
 
 
-def _recording(fn: Any, seen: dict[str, set]) -> Any:
+def _has_unit_axis(value: Any) -> bool:
+    """A tensor with an axis of length 1 or none, a list of one item, or the int 1."""
+    if isinstance(value, torch.Tensor):
+        return value.dim() == 0 or 1 in value.shape
+    if isinstance(value, (list, tuple)):
+        return len(value) == 1 or 1 in value
+    return False
+
+
+def _recording(fn: Any, seen: dict[str, set], unit: tuple[str, ...] = ()) -> Any:
     signature = inspect.signature(fn)
     offered = [n for n in signature.parameters if _OFFERED.match(n)]
 
@@ -51,6 +79,8 @@ def _recording(fn: Any, seen: dict[str, set]) -> Any:
             bound.apply_defaults()
             for name in offered:
                 seen.setdefault(name, set()).add(_key(bound.arguments[name]))
+            for name in unit:
+                seen.setdefault(f"unit:{name}", set()).add(_has_unit_axis(bound.arguments[name]))
         except TypeError:
             pass  # a call the function refuses: the function says so itself
         return fn(*args, **kwargs)
@@ -72,7 +102,9 @@ def student_written(repo_course, aid: str) -> set[str]:
 
 
 def offered_values(repo_course, aid: str) -> dict[tuple[str, str], set]:
-    """(function, argument) -> the distinct values the hidden tests gave it."""
+    """(function, argument) -> the distinct values the hidden tests gave it; and
+    (function, "unit:<argument>") -> whether calls gave it an axis of length 1 (for the
+    arguments in ``SIZE_ONE``)."""
     a = repo_course.assignment(aid)
     written = student_written(repo_course, aid)
     reference = load_reference(repo_course, a)
@@ -84,11 +116,14 @@ def offered_values(repo_course, aid: str) -> dict[tuple[str, str], set]:
             if name not in written or not inspect.isfunction(fn):
                 continue
             offered = [n for n in inspect.signature(fn).parameters if _OFFERED.match(n)]
-            if offered:
+            unit = tuple(arg for a_, f, arg in SIZE_ONE if (a_, f) == (aid, name))
+            if offered or unit:
                 per_function: dict[str, set] = {}
-                values[name] = _recording(fn, per_function)
+                values[name] = _recording(fn, per_function, unit)
                 for arg in offered:
                     seen[(name, arg)] = per_function.setdefault(arg, set())
+                for arg in unit:
+                    seen[(name, f"unit:{arg}")] = per_function.setdefault(f"unit:{arg}", set())
     if seen:
         backend = ReferenceBackend(types.SimpleNamespace(**values))
         run_tests(a, collect_tests(a), reference, backend, submission_key="offered-arguments")
@@ -100,6 +135,17 @@ def test_each_offered_argument_takes_two_values(repo_course, aid):
     once = {
         f"{fn}({arg}=...)": sorted(map(str, vals))
         for (fn, arg), vals in offered_values(repo_course, aid).items()
-        if len(vals) < 2
+        if not arg.startswith("unit:") and len(vals) < 2
     }
     assert not once, f"called with one value only (or never): {once}"
+
+
+@pytest.mark.parametrize("aid", sorted({a for a, _, _ in SIZE_ONE}))
+def test_a_size_one_axis_is_exercised(repo_course, aid):
+    seen = offered_values(repo_course, aid)
+    missing = [
+        f"{fn}({arg})"
+        for a, fn, arg in sorted(SIZE_ONE)
+        if a == aid and True not in seen.get((fn, f"unit:{arg}"), set())
+    ]
+    assert not missing, f"no hidden case gives these an axis of length 1: {missing}"

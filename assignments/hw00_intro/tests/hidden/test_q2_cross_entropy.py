@@ -49,6 +49,10 @@ def test_q2_sigmoid(grade):
         grade.compare(sigmoid_of, z, case=f"{n} logits including ±40, ±700", **T1)
     z = torch.tensor([[0.0, 1.0], [-1.0, 2.5]], dtype=torch.float64)
     grade.compare(sigmoid_of, z, case="a 2×2 tensor (shape is kept)", **T1)
+    # "any shape": one logit, as a (1,) tensor and as a 0-dimensional one
+    one = torch.tensor([-3.0], dtype=torch.float64)
+    grade.compare(sigmoid_of, one, case="a single logit, shape (1,)", **T1)
+    grade.compare(sigmoid_of, one[0], case="a 0-dimensional tensor (shape () is kept)", **T1)
 
 
 def test_q2_bce(grade):

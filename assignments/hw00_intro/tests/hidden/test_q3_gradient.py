@@ -44,6 +44,12 @@ def test_q3_gradient_formula(grade):
     y = torch.tensor([1.0, 0.0, 1.0], dtype=torch.float64)
     w = torch.zeros(2, dtype=torch.float64)
     grade.compare(grad_of, w, X, y, case="w = 0 (σ = ½ everywhere)", **T1)
+    # one example (n = 1), and one feature (d = 1): the shapes stay (d,)
+    gen = torch.Generator().manual_seed(3)
+    w, X, y = _problem(gen, 1, 3)
+    grade.compare(grad_of, w, X, y, case="a single example: X of shape (1, 3)", **T1)
+    w, X, y = _problem(gen, 6, 1)
+    grade.compare(grad_of, w, X, y, case="a single feature: X of shape (6, 1)", **T1)
 
 
 def test_q3_finite_differences(grade):

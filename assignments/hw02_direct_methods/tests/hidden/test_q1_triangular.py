@@ -49,6 +49,10 @@ def test_q1_back_substitution(grade):
     U = torch.tensor([[2.0, 1.0, -1.0], [0.0, 1.0, 3.0], [0.0, 0.0, 4.0]], dtype=torch.float64)
     c = torch.tensor([1.0, 7.0, 8.0], dtype=torch.float64)  # x = (1, 1, 2)
     grade.compare(back_of, U, c, case="3×3 example with solution (1, 1, 2)", **T1)
+    one = torch.tensor([[4.0]], dtype=torch.float64)
+    grade.compare(
+        back_of, one, torch.tensor([2.0], dtype=torch.float64), case="p = 1: 4x = 2", **T1
+    )
     # "any float dtype": float32 in, float32 out. Small integers: every step is exact in
     # float32 too, so any order of operations gives these bits.
     grade.compare(

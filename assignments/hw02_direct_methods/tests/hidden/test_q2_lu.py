@@ -46,6 +46,11 @@ def test_q2_lu_solve_many(grade):
         f = grade.reference(lu_of, A)
         B = torch.randn(p, r, generator=gen, dtype=torch.float64)
         grade.compare(solve_many, f["L"], f["U"], B, case=f"p = {p}, {r} right-hand sides", **T1)
+    # one right-hand side: B of shape (p, 1) gives X of shape (p, 1)
+    A = _spd(torch.Generator().manual_seed(5), 4)
+    f = grade.reference(lu_of, A)
+    B = torch.arange(1.0, 5.0, dtype=torch.float64)[:, None]
+    grade.compare(solve_many, f["L"], f["U"], B, case="p = 4, one right-hand side (B is 4×1)", **T1)
 
 
 def test_q2_properties(grade):

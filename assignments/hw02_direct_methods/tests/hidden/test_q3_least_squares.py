@@ -73,6 +73,15 @@ def test_q3_qr(grade):
         grade.compare(solve_one, "lstsq_qr", X, y, case=case, **T1)
 
 
+def test_q3_one_feature(grade):
+    # p = 1: X of shape (n, 1); w is (1,), not a scalar and not (1, 1)
+    gen = torch.Generator().manual_seed(11)
+    X = torch.randn(9, 1, generator=gen, dtype=torch.float64)
+    y = torch.randn(9, generator=gen, dtype=torch.float64)
+    for name in ("lstsq_normal", "lstsq_qr"):
+        grade.compare(solve_one, name, X, y, case=f"{name}: one feature, X of shape (9, 1)", **T1)
+
+
 def test_q3_diabetes(grade):
     X, y = _diabetes()
     # κ(X) ≈ 227 with the intercept column (κ(XᵀX) ≈ 5·10⁴): T1 still holds for both

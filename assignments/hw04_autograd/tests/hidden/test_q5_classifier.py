@@ -78,6 +78,9 @@ def test_q5_backward_by_hand(grade):
         n, d, h = _sizes(gen)
         params, X, y = _problem(gen, n, d, h)
         grade.compare(by_hand, params, X, y, case=f"n={n}, d={d}, h={h}", **T1)
+    # one example, one feature, one hidden unit: every shape keeps its axes
+    params, X, y = _problem(torch.Generator().manual_seed(8), 1, 1, 1)
+    grade.compare(by_hand, params, X, y, case="a single example: n=1, d=1, h=1", **T1)
 
 
 def test_q5_backward_passes_a_gradient_check(grade):
