@@ -73,6 +73,9 @@ def isolation_table(
         ``{value: best_trial}`` with one entry per distinct ``trial[scientific]``, keys in
         increasing order; ``best_trial`` is the trial dict itself (not a copy). Ties go to
         the trial that comes first in ``trials``.
+
+    Raises:
+        ValueError: if ``mode`` is neither ``"min"`` nor ``"max"``.
     """
     # BEGIN SOLUTION q1
     if mode not in ("min", "max"):

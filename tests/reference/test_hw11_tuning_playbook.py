@@ -65,6 +65,13 @@ def test_isolation_table_matches_groupby(seed, mode):
         assert got[v] is expected[v]
 
 
+def test_isolation_table_rejects_an_unknown_mode():
+    trials = [{"wd": 0.1, "val_loss": 0.3}]
+    for mode in ("best", "MIN", ""):
+        with pytest.raises(ValueError):
+            ref.isolation_table(trials, "wd", "val_loss", mode)
+
+
 # ----------------------------------------------------------------------------- q2
 
 
@@ -90,6 +97,16 @@ def test_boundary_check_known_tables():
     # the edge itself counts (u <= edge_frac)
     edge = _trials([10 ** (-4 + 0.4), 1e-2], [0.1, 0.2])
     assert ref.boundary_check(edge, "lr", "val_loss", bounds, top_k=1) == "expand_low"
+    # linear positions in (2, 6): 3 is at u = 1/4, 5 at u = 3/4, 4 in the middle (exact)
+    lin = _trials([3.0, 5.0, 4.0], [0.1, 0.2, 0.3])
+    assert ref.boundary_check(lin, "lr", "val_loss", (2.0, 6.0), False, 1, 0.25) == "expand_low"
+    assert ref.boundary_check(lin, "lr", "val_loss", (2.0, 6.0), False, 1, 0.2) == "ok"
+    assert ref.boundary_check(lin[1:], "lr", "val_loss", (2.0, 6.0), False, 1, 0.25) == (
+        "expand_high"
+    )
+    assert ref.boundary_check(lin[1:], "lr", "val_loss", (2.0, 6.0), False, 1, 0.2) == "ok"
+    assert ref.boundary_check(lin[2:], "lr", "val_loss", (2.0, 6.0), False, 1, 0.25) == "ok"
+    assert ref.boundary_check(lin, "lr", "val_loss", (2.0, 6.0), False, 2, 0.25) == "expand_both"
 
 
 def test_boundary_check_better_trial_at_edge_switches_to_expand():
@@ -219,6 +236,55 @@ def test_steps_to_target_matches_recursion():
     assert math.isnan(none[1][0]) and none[1][1] == 51
 
 
+def _best_by_recursion(h, c, w0, alphas, B, target, k_max):
+    each = [_steps_by_recursion(h, c, w0, a, B, target, k_max) for a in alphas]
+    best = int(np.argmin(each))
+    return (math.nan, k_max + 1) if each[best] > k_max else (alphas[best], each[best])
+
+
+def _same(got, expected):
+    """The same ``{B: (alpha, steps)}`` table, in the same order, NaN equal to NaN."""
+
+    def same_alpha(a, b):
+        return a == b or (math.isnan(a) and math.isnan(b))
+
+    return list(got) == list(expected) and all(
+        got[B][1] == e[1] and same_alpha(got[B][0], e[0]) for B, e in expected.items()
+    )
+
+
+def test_steps_to_target_ends_of_the_k_range_and_a_risk_equal_to_the_target():
+    t = lambda v: torch.tensor([v], dtype=F64)  # noqa: E731
+    # k = k_max counts, k = k_max + 1 does not
+    h, c, w0, alphas = t(1.0), t(0.75), t(1.0), [0.25, 0.5]
+    for k_max in (1, 2, 3):
+        got = ref.steps_to_target_vs_batch([1, 4], alphas, 0.15, dict(h=h, c=c, w0=w0), k_max)
+        expected = {B: _best_by_recursion(h, c, w0, alphas, B, 0.15, k_max) for B in (1, 4)}
+        assert _same(got, expected), (k_max, got, expected)
+    assert _same(
+        ref.steps_to_target_vs_batch([1, 4], alphas, 0.15, dict(h=h, c=c, w0=w0), 2),
+        {1: (0.5, 2), 4: (0.5, 1)},
+    )
+    assert _same(
+        ref.steps_to_target_vs_batch([1, 4], alphas, 0.15, dict(h=h, c=c, w0=w0), 1),
+        {1: (math.nan, 2), 4: (0.5, 1)},
+    )
+    # αh = 1: the risk is exactly the noise floor α·c/(2B) = 0.5/B from k = 1 on, and a risk
+    # equal to the target counts as reached
+    h, c, w0, alphas = t(2.0), t(2.0), t(1.0), [0.125, 0.5]
+    got = ref.steps_to_target_vs_batch([1, 2], alphas, 0.5, dict(h=h, c=c, w0=w0), 20)
+    expected = {B: _best_by_recursion(h, c, w0, alphas, B, 0.5, 20) for B in (1, 2)}
+    assert _same(got, expected) and _same(got, {1: (0.5, 1), 2: (0.5, 1)})
+
+
+def test_steps_to_target_alpha_h_exactly_two_never_counts():
+    # αh = 2 (r = -1) is outside the stable range: it never counts, even for a target met at k = 0
+    h = torch.tensor([1.0, 0.5], dtype=F64)
+    nqm = {"h": h, "c": h.clone(), "w0": torch.ones(2, dtype=F64)}
+    got = ref.steps_to_target_vs_batch([1], [2.0], 10.0, nqm, 10)
+    assert math.isnan(got[1][0]) and got[1][1] == 11
+
+
 def test_steps_to_target_reproduces_appendix_a_and_scaling_regimes():
     d = 100
     h = 1.0 / torch.arange(1, d + 1, dtype=F64)
@@ -264,6 +330,13 @@ def test_figures_carry_their_data():
     lines = {ln["label"]: (ln["x"], ln["y"]) for ln in ax["lines"]}
     assert lines["NQM, lr re-tuned per B"] == ([1, 4, 16], [400, 100, 40])
     assert lines["perfect scaling"] == ([1, 4, 16], [400, 100, 25])
+
+    # B₀ = 8: the guide is steps(B₀)·B₀/B
+    fig = ref.plot_batch_scaling({32: (0.1, 260), 8: (0.05, 900), 128: (0.3, 90)})
+    data = probe_helpers.figure_data(fig)
+    plt.close(fig)
+    lines = {ln["label"]: (ln["x"], ln["y"]) for ln in data["axes"][0]["lines"]}
+    assert lines["perfect scaling"] == ([8, 32, 128], [900, 225, 56.25])
 
 
 # ------------------------------------------------------- planted bugs and provided cells

@@ -9,6 +9,18 @@ def iso(ns, trials, scientific, metric, mode):
     return [[float(k), {str(a): float(b) for a, b in dict(v).items()}] for k, v in out.items()]
 
 
+@probe
+def iso_then_unknown_mode(ns, trials, scientific, metric, bad_mode):
+    # a valid call first (so that raising on every call earns nothing), then an unknown mode
+    out = ns.isolation_table([dict(t) for t in trials], scientific, metric, "max")
+    table = [[float(k), {str(a): float(b) for a, b in dict(v).items()}] for k, v in out.items()]
+    try:
+        ns.isolation_table([dict(t) for t in trials], scientific, metric, bad_mode)
+    except ValueError:
+        return [table, "ValueError"]
+    return [table, "no ValueError"]
+
+
 def _table(gen, n, values, tie_prob=True):
     # losses on a 0.01 grid, so that ties occur and the "first trial wins" rule matters
     trials = []
@@ -34,6 +46,21 @@ def test_q1_random_tables(grade):
             case=f"30 random trials, 4 weight decays, mode={mode!r}, ties possible (case {i})",
             **T0,
         )
+    # the docstring's contract: a mode other than "min" and "max" is refused, not read as one
+    trials = [
+        {"weight_decay": 1e-3, "lr": 0.1, "val_loss": 0.5},
+        {"weight_decay": 1e-2, "lr": 0.1, "val_loss": 0.4},
+        {"weight_decay": 1e-3, "lr": 0.01, "val_loss": 0.2},
+    ]
+    grade.compare(
+        iso_then_unknown_mode,
+        trials,
+        "weight_decay",
+        "val_loss",
+        "best",
+        case="3 trials with mode='max', then the unknown mode 'best': a ValueError is expected",
+        **T0,
+    )
 
 
 def test_q1_lecture_case(grade):

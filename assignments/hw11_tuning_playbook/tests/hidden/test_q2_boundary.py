@@ -75,6 +75,36 @@ def test_q2_both_edges_and_edge_frac(grade):
         case="top_k larger than the number of trials",
         **T0,
     )
+    # linear positions in a range that does not start at 0, with a trial exactly on an edge
+    # (u = edge_frac, u = 1 - edge_frac: the docstring's "<=" and ">="); every number here
+    # is a small binary fraction, so u is exact however it is computed
+    linear = [
+        {"lr": 3.0, "val_loss": 0.10},
+        {"lr": 5.0, "val_loss": 0.20},
+        {"lr": 4.0, "val_loss": 0.30},
+    ]
+    grade.compare(
+        check_range,
+        linear,
+        [2.0, 6.0],
+        False,
+        1,
+        0.25,
+        case="linear scale, range (2, 6), edge_frac=0.25: the best trial at 3 is exactly on "
+        "the low edge (u = 0.25)",
+        **T0,
+    )
+    grade.compare(
+        check_range,
+        linear[1:],
+        [2.0, 6.0],
+        False,
+        1,
+        0.25,
+        case="linear scale, range (2, 6), edge_frac=0.25: the best trial at 5 is exactly on "
+        "the high edge (u = 0.75)",
+        **T0,
+    )
 
 
 def test_q2_better_trial_at_upper_edge(grade):

@@ -80,6 +80,48 @@ def test_q4_unstable_and_unreachable(grade):
         case="a target met at the start (k = 0): an unstable α listed first still never counts",
         **T0,
     )
+    # k ∈ {0, …, k_max}: both ends of the range. With h = 1, c = 0.75, w0 = 1 the risk for
+    # α = 0.5 is 0.125/B + (0.5 − 0.125/B)·0.25^k (binary fractions): for B = 1 it first
+    # meets the target 0.15 at k = 2 (0.1484375), for B = 4 at k = 1; α = 0.25 needs k = 3
+    one = {"h": torch.tensor([1.0], dtype=F64), "c": torch.tensor([0.75], dtype=F64)}
+    one["w0"] = torch.tensor([1.0], dtype=F64)
+    grade.compare(
+        scaling,
+        [1, 4],
+        [0.25, 0.5],
+        0.15,
+        one,
+        2,
+        case="h = 1, c = 0.75, w0 = 1, target 0.15, k_max = 2: for B = 1 the target is "
+        "reached at k = k_max (k_max itself counts)",
+        **T0,
+    )
+    grade.compare(
+        scaling,
+        [1, 4],
+        [0.25, 0.5],
+        0.15,
+        one,
+        1,
+        case="the same NQM with k_max = 1: for B = 1 the target would be reached only at "
+        "k = k_max + 1 = 2, which does not count: (nan, 2)",
+        **T0,
+    )
+    # the risk equal to the target: α·h = 1 makes r = 0, so the risk is exactly the noise
+    # floor α·c/(2B) = 0.5/B from k = 1 on; the target 0.5 is met (≤) at k = 1 for B = 1
+    edge = {"h": torch.tensor([2.0], dtype=F64), "c": torch.tensor([2.0], dtype=F64)}
+    edge["w0"] = torch.tensor([1.0], dtype=F64)
+    grade.compare(
+        scaling,
+        [1, 2],
+        [0.125, 0.5],
+        0.5,
+        edge,
+        20,
+        case="h = 2, c = 2, w0 = 1, α ∈ [0.125, 0.5], target 0.5: for B = 1 and α = 0.5 the "
+        "risk equals the target from k = 1 on, which counts as reached (≤)",
+        **T0,
+    )
 
 
 def test_q4_lecture_regimes(grade):

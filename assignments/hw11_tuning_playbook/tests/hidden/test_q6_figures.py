@@ -65,3 +65,11 @@ def test_q6_batch_scaling_plot(grade):
         grade.compare_figure(
             scaling_fig, table, case=f"{len(bs)} batch sizes, given largest first (case {i})", **T1
         )
+    # B₀ = 8, not 1: the guide is steps(B₀)·B₀/B, which B₀ = 1 cannot tell from steps(B₀)/B
+    table = [[32, 0.1, 260], [8, 0.05, 900], [128, 0.3, 90]]
+    grade.compare_figure(
+        scaling_fig,
+        table,
+        case="batch sizes 8, 32, 128 (the smallest is 8, not 1), given unsorted",
+        **T1,
+    )
