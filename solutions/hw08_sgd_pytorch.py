@@ -75,10 +75,10 @@ def replacement_batches(
 class SGD(torch.optim.Optimizer):
     """Stochastic gradient descent with heavy-ball momentum and (L2) weight decay.
 
-    For each parameter w with gradient ∇L (hyperparameters read from w's group):
+    For each parameter w with gradient ∇L (hyperparameters read from w's group at each step):
 
         g ← ∇L + λ w                          (weight decay λ = ``weight_decay``)
-        m ← g            on w's first step     (momentum β > 0 only)
+        m ← g            on w's first step with β > 0 (no buffer is kept while β = 0)
         m ← β m + g      afterwards
         w ← w − α m      (w ← w − α g when β = 0)
 

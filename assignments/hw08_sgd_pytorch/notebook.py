@@ -93,7 +93,9 @@ print(
 # reads `lr`, `momentum`, `weight_decay` **from the group**, skips parameters whose
 # `.grad` is `None`, and keeps the momentum buffer in
 # `self.state[p]["momentum_buffer"]`, exactly like `torch.optim.SGD`. Then
-# `state_dict()` / `load_state_dict()` work for free.
+# `state_dict()` / `load_state_dict()` work for free. A schedule may change a group's
+# hyperparameters between steps, so read them at every step; with $\beta = 0$ no buffer is
+# kept, so momentum switched on later starts its buffer at that step's $g$.
 
 # %%
 #| include: SGD

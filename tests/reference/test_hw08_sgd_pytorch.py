@@ -78,6 +78,7 @@ def _quadratic_run(cls, steps=30, **kw):
         {"lr": 0.05, "momentum": 0.9},
         {"lr": 0.03, "momentum": 0.5, "weight_decay": 0.1},
         {"lr": 0.1, "weight_decay": 0.01},
+        {"lr": 0.05, "momentum": 0.5, "weight_decay": 1.0},
     ],
 )
 def test_sgd_matches_torch(kw):
@@ -88,6 +89,33 @@ def test_sgd_matches_torch(kw):
         torch.testing.assert_close(
             opt.state[W]["momentum_buffer"], topt.state[tW]["momentum_buffer"], rtol=1e-12, atol=0
         )
+
+
+@pytest.mark.parametrize(
+    "hypers",
+    [
+        [(0.1, 0.0, 0.01)] * 3 + [(0.1, 0.9, 0.01)] * 3,  # momentum switched on
+        [(0.1, 0.5, 0.0)] * 3 + [(0.05, 0.5, 0.3)] * 3,  # lr and weight decay changed
+        [(0.1, 0.9, 0.0)] * 3 + [(0.1, 0.0, 0.0)] * 2 + [(0.1, 0.9, 0.0)] * 2,  # off, on again
+    ],
+)
+def test_sgd_reads_the_group_at_every_step_like_torch(hypers):
+    gen = torch.Generator().manual_seed(4)
+    w0 = torch.randn(5, generator=gen, dtype=DT)
+    G = torch.randn(len(hypers), 5, generator=gen, dtype=DT)
+    runs = []
+    for cls in (ref.SGD, torch.optim.SGD):
+        w = w0.clone().requires_grad_(True)
+        lr, momentum, wd = hypers[0]
+        opt = cls([w], lr=lr, momentum=momentum, weight_decay=wd)
+        out = []
+        for t, (lr, momentum, wd) in enumerate(hypers):
+            opt.param_groups[0].update(lr=lr, momentum=momentum, weight_decay=wd)
+            w.grad = G[t].clone()
+            opt.step()
+            out.append(w.detach().clone())
+        runs.append(torch.stack(out))
+    torch.testing.assert_close(runs[0], runs[1], rtol=1e-12, atol=1e-14)
 
 
 def test_sgd_first_momentum_step_with_weight_decay():

@@ -43,6 +43,22 @@ def plain_step(ns, w0, g, lr, wd):
 
 
 @probe
+def scheduled(ns, w0, G, hypers):
+    # hypers[t] = (lr, momentum, weight_decay), written into the group before step t
+    torch.set_num_threads(1)
+    w = w0.clone().requires_grad_(True)
+    lr, momentum, wd = hypers[0]
+    o = ns.SGD([w], lr=lr, momentum=momentum, weight_decay=wd)
+    out = []
+    for t, (lr, momentum, wd) in enumerate(hypers):
+        o.param_groups[0].update(lr=lr, momentum=momentum, weight_decay=wd)
+        w.grad = G[t].clone()
+        o.step()
+        out.append(w.detach().clone())
+    return torch.stack(out)
+
+
+@probe
 def resume(ns, w0, G, lr, momentum, wd, k):
     torch.set_num_threads(1)
     w = w0.clone().requires_grad_(True)
@@ -104,6 +120,8 @@ def test_q2_first_momentum_step(grade):
     grade.compare(first_buffer, w0, g, 0.1, 0.9, 0.5, case="first step, β=0.9, λ=0.5", **T2)
     # β = 1 is a momentum too (the buffer sums every gradient): it keeps a buffer
     grade.compare(first_buffer, w0, g, 0.1, 1.0, 0.0, case="first step, β=1, λ=0", **T2)
+    # λ = 1 is a weight decay like any other: g = ∇L + w
+    grade.compare(first_buffer, w0, g, 0.1, 0.5, 1.0, case="first step, β=0.5, λ=1", **T2)
 
 
 def test_q2_plain_step_property(grade):
@@ -122,6 +140,35 @@ def test_q2_plain_step_property(grade):
             else "a parameter whose .grad is None was changed"
         )
         grade.check(ok_w and ok_v, case=case, message=msg)
+
+
+def test_q2_group_changed_between_steps(grade):
+    # a schedule writes new hyperparameters into the group between steps: step() reads
+    # them afresh, and momentum switched on later starts its buffer at that step's g
+    # (no buffer is kept while β = 0), as in torch.optim.SGD
+    w0 = torch.tensor([1.0, -2.0, 0.5, 3.0], dtype=torch.float64)
+    G = torch.tensor(
+        [[0.3, 0.4, -1.0, 0.2], [-0.5, 0.1, 0.7, -0.3], [0.2, -0.6, 0.4, 0.9]] * 2,
+        dtype=torch.float64,
+    )
+    hypers = [[0.1, 0.0, 0.01]] * 3 + [[0.1, 0.9, 0.01]] * 3
+    grade.compare(
+        scheduled,
+        w0,
+        G,
+        hypers,
+        case="6 steps, momentum β set from 0 to 0.9 in the group before step 4 (λ=0.01)",
+        **T2,
+    )
+    hypers = [[0.1, 0.5, 0.0]] * 3 + [[0.05, 0.5, 0.3]] * 3
+    grade.compare(
+        scheduled,
+        w0,
+        G,
+        hypers,
+        case="6 steps, β=0.5, lr 0.1 → 0.05 and λ 0 → 0.3 set in the group before step 4",
+        **T2,
+    )
 
 
 def test_q2_state_dict_resume(grade):
