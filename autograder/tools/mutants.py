@@ -59,6 +59,7 @@ from pathlib import Path
 from typing import Any
 
 from ..course import Course, find_course
+from ..runtime.errors import AutogradeError
 from ..spec import Assignment
 from .mutants_ops import OPERATORS, Mutant, generate_mutants
 from .mutants_report import (
@@ -442,6 +443,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     runs: list[AssignmentRun] = []
+    not_graded: dict[str, str] = {}
     for aid in ids:
         count = [0]
 
@@ -454,9 +456,21 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
 
-        run = run_assignment(
-            course, aid, args.limit, max(1, args.jobs), args.timeout, questions, operators, progress
-        )
+        try:
+            run = run_assignment(
+                course,
+                aid,
+                args.limit,
+                max(1, args.jobs),
+                args.timeout,
+                questions,
+                operators,
+                progress,
+            )
+        except AutogradeError as exc:  # its tests do not load, say: the others still run
+            not_graded[aid] = " ".join(str(exc).split())[:2000]
+            print(f"[mutants] {aid}: not graded: {not_graded[aid]}", file=sys.stderr, flush=True)
+            continue
         runs.append(run)
         if run.stale_equivalents:
             print(
@@ -471,8 +485,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(markdown_report(runs, command.strip()), encoding="utf-8")
+    out.write_text(markdown_report(runs, command.strip(), not_graded), encoding="utf-8")
     print(f"report: {out}")
+    status = 0
+    if not_graded:
+        print(f"not graded: {', '.join(sorted(not_graded))}", file=sys.stderr)
+        status = 1
     if args.fail_under is not None:
         low = [r for r in rows if r.score is not None and r.score < args.fail_under]
         if low:
@@ -482,8 +500,8 @@ def main(argv: list[str] | None = None) -> int:
                 + ", ".join(f"{r.assignment} {r.question}" for r in low),
                 file=sys.stderr,
             )
-            return 1
-    return 0
+            status = 1
+    return status
 
 
 if __name__ == "__main__":

@@ -128,12 +128,19 @@ def text_table(rows: list[QuestionScore]) -> str:
     )
 
 
-def markdown_report(runs: list[AssignmentRun], command: str = "") -> str:
-    """The Markdown report: the table, then every survivor with its changed line."""
+def markdown_report(
+    runs: list[AssignmentRun], command: str = "", not_graded: dict[str, str] | None = None
+) -> str:
+    """The Markdown report: the table, then every survivor with its changed line.
+    ``not_graded``: assignment -> why its mutants could not be graded (listed first)."""
     rows = score_table(runs)
     out = ["# Mutation scores of the hidden suites", ""]
     if command:
         out += [f"`{command}`", ""]
+    if not_graded:
+        out += ["**Not graded** (the run went on with the other assignments):", ""]
+        out += [f"- {aid}: {why}" for aid, why in sorted(not_graded.items())]
+        out.append("")
     out += [
         "Score: killed (on the mutant's own question, by a timeout or by a crash) out of "
         "the mutants that are not equivalent.",

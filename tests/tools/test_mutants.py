@@ -10,6 +10,7 @@ test), two that loop forever (timeouts) and one listed as equivalent.
 from __future__ import annotations
 
 import ast
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -373,3 +374,23 @@ def test_command_line_lists_and_reports(tiny_course, tmp_path, capsys):
     table = capsys.readouterr().out
     assert "hw97_strong  q1" in table and "100%" in table
     assert "| hw97_strong | q1 | 1 | 1 |" in Path(out).read_text()
+
+
+def test_an_assignment_whose_tests_do_not_load_is_reported_and_the_others_still_run(
+    tiny_course, tmp_path, capsys
+):
+    root = tmp_path / "course"
+    shutil.copytree(tiny_course.root, root)
+    broken = root / "assignments" / "hw98_weak" / "tests" / "hidden" / "test_q1_broken.py"
+    broken.write_text(
+        "import pytest\n\n\n@pytest.mark.no_such_marker\ndef test_q1_x(grade):\n    pass\n"
+    )
+    out = tmp_path / "report.md"
+    argv = ["--course", str(root), "hw98", "hw97", "--questions", "q1", "--operators", "arith"]
+    assert main([*argv, "--out", str(out), "-q"]) == 1
+    captured = capsys.readouterr()
+    assert "[mutants] hw98_weak: not graded:" in captured.err and "no_such_marker" in captured.err
+    assert "hw97_strong  q1" in captured.out  # graded all the same
+    report = out.read_text()
+    assert "**Not graded**" in report and "- hw98_weak:" in report
+    assert "| hw97_strong | q1 |" in report
