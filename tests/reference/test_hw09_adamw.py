@@ -109,6 +109,7 @@ ADAGRAD_CONFIGS = [
         {"eps": 1e-3, "weight_decay": 0.05, "initial_accumulator_value": 0.1},
     ),
     ([{}, {}], {}),  # torch's defaults: lr 1e-2, eps 1e-10
+    ([{"lr": 0.05}, {"lr": 0.1, "weight_decay": 0.0}], {"weight_decay": 1.0}),  # λ = 1 exactly
 ]
 
 ADAM_CONFIGS = [
@@ -116,6 +117,7 @@ ADAM_CONFIGS = [
     for lr, betas, eps, wd in [
         (0.01, (0.9, 0.999), 1e-8, 0.0),
         (0.01, (0.9, 0.999), 1e-3, 0.1),
+        (0.02, (0.9, 0.99), 1e-8, 1.0),  # λ = 1 exactly
         (0.03, (0.5, 0.9), 1e-8, 0.1),
         (0.03, (0.5, 0.9), 1e-3, 0.0),
         (0.05, (0.0, 0.99), 1e-8, 0.0),
@@ -477,6 +479,16 @@ def test_train_classifier_lr_zero_changes_nothing():
             name, {"lr": 0.0}, 6, 4, 0, data, eval_every=2, hidden=(3,), n_classes=3
         )
         assert len(set(h["train_loss"])) == 1, name
+
+
+def test_train_classifier_evaluates_the_last_step_once():
+    g = torch.Generator().manual_seed(14)
+    data = (torch.randn(30, 4, generator=g, dtype=DT), torch.randint(0, 3, (30,), generator=g)) * 2
+    kw = {"hidden": (3,), "n_classes": 3, "eval_every": 5}
+    # 9 steps, period 5: 0, 5 and the last step; 10 steps: the last one is not recorded twice
+    for steps, expected in ((9, [0, 5, 9]), (10, [0, 5, 10])):
+        h = ref.train_classifier("sgd", {"lr": 0.1}, steps, 4, 0, data, **kw)
+        assert h["step"] == expected
 
 
 def test_make_optimizer_kinds():

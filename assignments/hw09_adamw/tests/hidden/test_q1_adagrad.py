@@ -114,6 +114,22 @@ def test_q1_matches_reference_with_fed_gradients(grade):
             case=f"40 fed gradients, b has none every 3rd step, groups {groups} (case {i})",
             **T2,
         )
+    # λ = 1 exactly: a decay that is applied for every λ ≠ 0, 1 included
+    _, gen = list(grade.cases(3))[-1]
+    grade.compare(
+        fed_trajectory,
+        "Adagrad",
+        torch.randn(5, 3, generator=gen, dtype=torch.float64),
+        torch.randn(4, generator=gen, dtype=torch.float64),
+        torch.randn(40, 5, 3, generator=gen, dtype=torch.float64),
+        torch.randn(40, 4, generator=gen, dtype=torch.float64),
+        3,
+        [{"lr": 0.05}, {"lr": 0.1, "weight_decay": 0.0}],
+        {"weight_decay": 1.0},
+        case="40 fed gradients, weight_decay = 1 (λw added to the gradient) in group 0, "
+        "0 in group 1",
+        **T2,
+    )
 
 
 def test_q1_properties(grade):

@@ -29,6 +29,22 @@ def optimizer_run(ns, name, hparams, W0, b0, GW, Gb):
 
 
 @probe
+def unknown_name(ns, name):
+    torch.set_num_threads(1)
+    w = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    # a known name first, so that a make_optimizer that raises for everything is not credited
+    built = isinstance(ns.make_optimizer("sgd", [w], {"lr": 0.1}), torch.optim.Optimizer)
+    try:
+        ns.make_optimizer(name, [w], {"lr": 0.1})
+        raised = "no exception"
+    except ValueError:
+        raised = "ValueError"
+    except Exception as e:  # the wrong exception: named, so the feedback shows it
+        raised = type(e).__name__
+    return {'"sgd" gives a torch.optim.Optimizer': built, f"{name!r} raises": raised}
+
+
+@probe
 def train(ns, name, hparams, steps, batch_size, seed, data, eval_every, hidden, n_classes):
     torch.set_num_threads(1)
     h = ns.train_classifier(
@@ -87,6 +103,12 @@ def test_q5_make_optimizer(grade):
             case=f'make_optimizer("{name}", params, {hp}): its class and 6 steps',
             **T2,
         )
+    grade.compare(
+        unknown_name,
+        "rmsprop",
+        case='make_optimizer("rmsprop", ...): an unknown name raises ValueError',
+        **T2,
+    )
 
 
 def test_q5_train_classifier(grade):
@@ -107,6 +129,22 @@ def test_q5_train_classifier(grade):
             case=f'"{name}" {hp}: MLP 6→5→3 in float64, 15 steps of batch 8, eval every 5 (case {i})',
             **T2,
         )
+    # steps not a multiple of eval_every: evaluations at 0, 5 and the last step 9 only
+    # (one step too many would be evaluated at 10)
+    _, gen = list(grade.cases(len(NAMES) + 1))[-1]
+    data = [
+        torch.randn(40, 5, generator=gen, dtype=torch.float64),
+        torch.randint(0, 3, (40,), generator=gen),
+        torch.randn(12, 5, generator=gen, dtype=torch.float64),
+        torch.randint(0, 3, (12,), generator=gen),
+    ]
+    grade.compare(
+        *_with_torch(grade, train, "sgd", {"lr": 0.1}, 9, 6, 7, data, 5, [4], 3),
+        allow=grade.forbidden,
+        case='"sgd" {"lr": 0.1}: 9 steps, eval every 5 (evaluations at steps 0, 5, 9), '
+        "MLP 5→4→3 in float64",
+        **T2,
+    )
 
 
 def test_q5_lr_zero_changes_nothing(grade):
