@@ -37,7 +37,7 @@ def time_to_result(
     (e.g. an accuracy) at the first i with ``curve[i] >= target``. Returns ``times[i]``
     (``times`` is ``(T,)``, e.g. steps or seconds), or ``float(i)`` when ``times`` is
     ``None``; ``math.inf`` if the target is never reached (NaN never reaches it). A Python
-    float.
+    float. Raises ``ValueError`` for any other ``mode``.
     """
     # BEGIN SOLUTION q1
     if mode not in ("min", "max"):
@@ -69,10 +69,10 @@ def best_so_far(curve: Tensor, mode: str = "min") -> Tensor:
 def performance_profile(times: Tensor, taus: Tensor) -> Tensor:
     """Performance profiles ρ_s(τ) (Dolan and Moré 2002).
 
-    ``times`` is ``(S, W)``: the time solver s needs on workload w, ``inf`` for a failure.
-    The ratio r_{s,w} = times[s, w] / min_s' times[s', w]; a workload that no solver
-    solves counts as failed (r = inf) for everyone. ``taus`` is ``(K,)`` with τ ≥ 1.
-    Returns ``(S, K)`` float64: ρ_s(τ_k) = (1/W) · #{w : r_{s,w} ≤ τ_k}.
+    ``times`` is ``(S, W)`` (any real dtype, e.g. integer steps): the time solver s needs on
+    workload w, ``inf`` for a failure. The ratio r_{s,w} = times[s, w] / min_s' times[s', w];
+    a workload that no solver solves counts as failed (r = inf) for everyone. ``taus`` is
+    ``(K,)`` with τ ≥ 1. Returns ``(S, K)`` float64: ρ_s(τ_k) = (1/W) · #{w : r_{s,w} ≤ τ_k}.
     """
     # BEGIN SOLUTION q2
     times = times.to(torch.float64)
@@ -118,7 +118,7 @@ def sample_space(
     - ``method="random"``: ``u = torch.rand(n_trials, D, generator=g, dtype=torch.float64)``
       with ``g = torch.Generator().manual_seed(seed)``; trial t uses row t.
 
-    Returns a list of ``n_trials`` dicts name → Python float.
+    Returns a list of ``n_trials`` dicts name → float; ValueError for another ``method``.
     """
     # BEGIN SOLUTION q3
     names = sorted(space)

@@ -41,6 +41,12 @@ def test_time_to_result_and_best_so_far_vs_loops():
             assert ref.time_to_result(ref.best_so_far(c, mode), target, times, mode) == want
 
 
+def test_time_to_result_unknown_mode_raises():
+    c = torch.tensor([0.3, 0.2, 0.1], dtype=DT)
+    with pytest.raises(ValueError):
+        ref.time_to_result(c, 0.2, None, "median")
+
+
 def _profile_loop(times, taus):
     S, W = times.shape
     out = torch.zeros(S, len(taus), dtype=DT)
@@ -71,6 +77,18 @@ def test_performance_profile_vs_loop_and_properties():
         solved_by_anyone = torch.isfinite(times).any(0).to(DT).mean()
         assert float(rho[:, 0].sum()) >= float(solved_by_anyone) - 1e-12
         assert bool((rho <= torch.isfinite(times).to(DT).mean(1, keepdim=True) + 1e-12).all())
+
+
+def test_performance_profile_integer_step_counts():
+    # an int64 table (nothing fails) gives the profile of the same table in float64
+    steps = torch.tensor([[10, 20, 100, 30], [20, 10, 50, 20]], dtype=torch.int64)
+    taus = torch.tensor([1.0, 1.2, 1.5, 2.0, 3.0, 5.0, 10.0], dtype=DT)
+    rho = ref.performance_profile(steps, taus)
+    assert rho.dtype == DT
+    # ratios (1, 2, 2, 1.5) for solver 0 and (2, 1, 1, 1) for solver 1
+    want = torch.tensor([[1, 1, 2, 4, 4, 4, 4], [3, 3, 3, 4, 4, 4, 4]], dtype=DT) / 4
+    torch.testing.assert_close(rho, want, rtol=0, atol=0)
+    torch.testing.assert_close(rho, _profile_loop(steps.to(DT), taus), rtol=1e-12, atol=1e-12)
 
 
 def test_halton_matches_scipy():
@@ -169,6 +187,20 @@ def test_sgd_is_momentum_with_beta_zero_and_search_monotone():
     # protocol_comparison takes the minimum over the same trials
     comp = ref.protocol_comparison({"p": {"sgd": {"lr": (1e-3, 1.0, "log")}}}, 4, wl, 20, 1)
     assert comp["p"]["sgd"] == min(t["best_val"] for t in trials)
+
+
+def test_random_search_evaluates_every_steps_floor_div_10():
+    # 19 steps: evaluation every max(1, 19 // 10) = 1 step, so the last step counts
+    torch.set_num_threads(1)
+    wl = ref.make_workload("breast_cancer")
+    space = {"lr": (1e-3, 1.0, "log")}
+    trials = ref.random_search("sgd", space, 2, wl, 19, 3)
+    for t, hp in enumerate(ref.sample_space(space, 2, 3)):
+        r = ref.run_trial("sgd", hp, wl, 19, 1, 3 + t)
+        assert r["eval_steps"] == list(range(1, 20))
+        assert trials[t]["hparams"] == hp
+        assert trials[t]["best_val"] == r["best_val"]
+        assert trials[t]["steps_to_target"] == r["steps_to_target"]
 
 
 def test_leaderboard_config_reaches_target():

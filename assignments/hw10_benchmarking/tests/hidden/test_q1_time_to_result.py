@@ -9,6 +9,23 @@ def ttr(ns, curve, target, times, mode):
 
 
 @probe
+def ttr_then_unknown(ns, curve, target, times):
+    # a valid call, then what an unknown mode does: one case, so that raising ValueError
+    # earns nothing without a working time-to-result
+    out = {"mode max": float(ns.time_to_result(curve, target, times, "max"))}
+    try:
+        ns.time_to_result(curve, target, times, "median")
+        out["an unknown mode"] = "no error"
+    except ValueError:
+        out["an unknown mode"] = "ValueError"
+    except NotImplementedError:  # a stub: let the grader report "not implemented"
+        raise
+    except Exception as e:  # a different error type
+        out["an unknown mode"] = type(e).__name__
+    return out
+
+
+@probe
 def running_best(ns, curve, mode):
     return ns.best_so_far(curve, mode)
 
@@ -59,6 +76,14 @@ def test_q1_edge_cases(grade):
     # reached at index 3, not 0: an answer of 0 (or of 1) must not pass this case
     rising = torch.tensor([0.1, 0.3, 0.2, 0.5, 0.4], dtype=torch.float64)
     grade.compare(ttr, rising, 0.45, None, "max", case="mode max, no times: the index", **T0)
+    grade.compare(
+        ttr_then_unknown,
+        rising,
+        0.45,
+        steps,
+        case="mode max with times, then an unknown mode ('median') raises ValueError",
+        **T0,
+    )
 
 
 def test_q1_best_so_far(grade):

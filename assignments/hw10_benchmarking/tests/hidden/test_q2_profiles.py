@@ -45,6 +45,15 @@ def test_q2_lecture_case(grade):
     times = torch.tensor([[1.0, 2.0, 10.0], [2.0, 1.0, 5.0]], dtype=torch.float64)
     taus = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
     grade.compare(profile, times, taus, case="two solvers, three workloads", **T1)
+    # times as integer step counts (an int64 tensor: nothing fails), ratios 1, 1.5, 2 and 10
+    steps = torch.tensor([[10, 20, 100, 30], [20, 10, 50, 20]], dtype=torch.int64)
+    grade.compare(
+        profile,
+        steps,
+        TAUS,
+        case="two solvers, four workloads, times as integer step counts (int64)",
+        **T1,
+    )
 
 
 def test_q2_properties(grade):

@@ -190,6 +190,20 @@ def test_q4_random_search(grade):
     grade.compare(
         search, "sgd", SPACES["sgd"], 2, 6, 5, table, case="sgd, 2 trials × 6 steps, seed 5", **T2
     )
+    # a number of steps that is not a multiple of 10: evaluation every 19 // 10 = 1 step
+    # (an integer), so the last step, 19, is evaluated
+    table = grade.reference(sample_table, [[SPACES["momentum"], 2, 8, "halton"]])
+    grade.compare(
+        search,
+        "momentum",
+        SPACES["momentum"],
+        2,
+        19,
+        8,
+        table,
+        case="momentum, 2 trials × 19 steps, seed 8",
+        **T2,
+    )
 
 
 def test_q4_protocol_comparison(grade):
