@@ -101,6 +101,7 @@ def student_written(repo_course, aid: str) -> set[str]:
     }
 
 
+@functools.cache  # both tests below read one grading run per assignment
 def offered_values(repo_course, aid: str) -> dict[tuple[str, str], set]:
     """(function, argument) -> the distinct values the hidden tests gave it; and
     (function, "unit:<argument>") -> whether calls gave it an axis of length 1 (for the
