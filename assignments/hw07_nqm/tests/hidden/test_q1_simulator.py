@@ -24,6 +24,18 @@ def two_steps(ns, w, h, c, alpha, B, z1, z2, method, hyper):
 
 
 @probe
+def step_then_unknown_method(ns, w, h, c, z, method):
+    torch.set_num_threads(1)
+    w1, _ = ns.nqm_step(w, {}, h, c, 0.1, 1, z, "sgd")
+    try:
+        ns.nqm_step(w, {}, h, c, 0.1, 1, z, method)
+        verdict = "returns without an error"
+    except ValueError:
+        verdict = "raises ValueError"
+    return {"sgd step": w1, f"method {method!r}": verdict}
+
+
+@probe
 def simulate(ns, h, c, alpha, B, w0, n_steps, n_runs, seed, method, hyper):
     torch.set_num_threads(1)
     kw = {"beta": hyper, "gamma": hyper, "p": hyper}
@@ -100,6 +112,20 @@ def test_q1_step_every_method(grade):
             case=f"{method}, two steps from state {{}}, R = {R}, d = {d}, α = {alpha}, B = {B}, parameter {hyper} (case {i})",
             **T1,
         )
+    gen = torch.Generator().manual_seed(1)
+    w, z = (torch.randn(2, 3, generator=gen, dtype=F64) for _ in range(2))
+    h, c = 0.5 + torch.rand(3, generator=gen, dtype=F64), torch.ones(3, dtype=F64)
+    grade.compare(
+        step_then_unknown_method,
+        w,
+        h,
+        c,
+        z,
+        "adam",
+        case="one SGD step (R = 2, d = 3, α = 0.1, B = 1), then an unknown method ('adam'), "
+        "which raises ValueError (the docstring's Raises)",
+        **T1,
+    )
 
 
 def test_q1_simulate_matches_reference(grade):

@@ -43,7 +43,9 @@ def _with_risks(grade, probe_, *args):
 
 def _tiny(gen):
     # κ up to 20, a target of 3–13 % of the initial risk, and one small, one moderate and one
-    # large step, so that different batch sizes pick different settings
+    # large step, so that different batch sizes pick different settings; the noise scales c
+    # are drawn apart from h (last, so that the other draws stay as they were): with c = h a
+    # risk function called with h and c swapped would answer the same
     h = 0.05 + 0.95 * torch.rand(4, generator=gen, dtype=F64)
     w0 = 0.5 + torch.rand(4, generator=gen, dtype=F64)
     start = float((0.5 * h * w0**2).sum())
@@ -56,14 +58,16 @@ def _tiny(gen):
         "ema": {"alpha": alphas, "gamma": [0.5, 0.9, 0.99]},
         "precond": {"alpha": alphas, "p": [0.5, 1.0]},
     }
-    return h, h.clone(), w0, target, grids
+    c = 0.05 + 0.95 * torch.rand(4, generator=gen, dtype=F64)
+    return h, c, w0, target, grids
 
 
 # T0 on step counts is safe across formulations and CPUs: the first hit flips only if some
 # total risk lies within rounding (~1e-15 relative in float64) of the target. The target
 # is a continuous random fraction of the start, so that happens with probability of order
-# (settings × steps) · 1e-15 ≈ 1e-11 per case; over 40 draws of these cases the closest
-# total risk was 2.1e-7 (relative) away from the target, eight orders above rounding.
+# (settings × steps) · 1e-15 ≈ 1e-11 per case; over 100 draws of `_tiny`, each for the four
+# methods at B = 1, 2, …, 64 (2,800 settings grids, k ≤ 500), the closest total risk was
+# 7.6e-7 (relative) away from the target, eight orders above rounding.
 def test_q6_steps_to_target(grade):
     for i, gen in grade.cases(4):
         method = ("sgd", "momentum", "ema", "precond")[i]
@@ -151,6 +155,39 @@ def test_q6_first_hit_in_closed_form(grade):
             case=case,
             message=f"expected [0, {{'alpha': 0.1}}], got {got}",
         )
+    # Ties, in exact arithmetic: hᵢ = 1, α = 0.5 (r = 1/2), B = 2 and cᵢ = 3/64 (a floor of
+    # 1/256 per coordinate) make the total risk 3.75/4^k + (1 − 4^−k)/64 a short binary
+    # fraction at every k, so that every order of summation gives it exactly; α = 0.25 in
+    # the grid is slower (its first hits come later).
+    h = torch.ones(4, dtype=F64)
+    c = torch.full((4,), 3 / 64, dtype=F64)
+    w0 = torch.tensor([1.0, -2.0, 0.5, 1.5], dtype=F64)
+    grid = {"alpha": [0.25, 0.5]}
+    risk_3 = 3.75 / 4**3 + (1 - 4**-3) / 64  # 0.073974609375, the total risk at k = 3
+    setup = "SGD, hᵢ = 1, cᵢ = 3/64, w₀ = (1, −2, 0.5, 1.5), B = 2, α ∈ {0.25, 0.5}"
+    for target, k_max, case in (
+        (
+            risk_3,
+            10,
+            f"{setup}, k_max = 10: a target equal to the total risk at k = 3 ({risk_3}) is "
+            "met at k = 3 (the first k with risk ≤ target)",
+        ),
+        (
+            0.1,
+            3,
+            f"{setup}, k_max = 3, target 0.1: a first hit at k = k_max counts (the answer "
+            "is 3, not k_max + 1)",
+        ),
+    ):
+        got = grade.run(
+            *_with_risks(grade, first_hit, "sgd", h, c, 2, w0, target, grid, k_max), case=case
+        )
+        if got is not None:
+            grade.check(
+                got == [3, {"alpha": 0.5}],
+                case=case,
+                message=f"expected [3, {{'alpha': 0.5}}], got {got}",
+            )
 
 
 def test_q6_steps_figure(grade):
