@@ -47,6 +47,10 @@ SIZE_ONE = {
     ("hw02_direct_methods", "lstsq_qr", "X"),
     ("hw04_autograd", "classifier_backward", "X"),
     ("hw05_linearization", "jacobian_from_jvp", "in_shape"),
+    ("hw13_rl", "ppo_clip_objective", "logp_new"),
+    ("hw13_rl", "dpo_loss", "logp_w"),
+    ("hw13_rl", "grpo_advantages", "rewards"),
+    ("hw13_rl", "reinforce_gradient", "episodes"),
 }
 
 

@@ -116,6 +116,38 @@ def test_grid_world_q_star_closed_form():
             assert pi[: n - 1].tolist() == [1] * (n - 1)
 
 
+def test_value_iteration_stops_at_the_first_change_below_tol():
+    # grid world, γ = 0.5: after k sweeps from 0, V_k(s) = 0.5^(4−s) for s ≥ 5 − k, else 0
+    # (closed form), so sweep k changes V by exactly 0.5^(k−1); with tol = 0.25 the rule
+    # "stop when the change is < tol" stops after sweep 4 (a change equal to tol goes on)
+    P, R = ref.grid_world(6)
+    V, Q, _ = ref.value_iteration(P, R, 0.5, tol=0.25)
+    expected = torch.tensor([0.0, 0.125, 0.25, 0.5, 1.0, 0.0], dtype=F64)
+    assert torch.equal(V, expected)
+    torch.testing.assert_close(Q, ref.q_from_v(P, R, expected, 0.5), rtol=0, atol=0)
+    # a tol between two sweeps' changes on a random MDP: the number of sweeps is the first
+    # k whose change is below tol, the same as with max_iter = k and tol = 0
+    P, R, _ = _random_mdp(21, S=4, A=3)
+    W, changes = torch.zeros(4, dtype=F64), []
+    for _ in range(6):
+        W_new = torch.stack(
+            [
+                torch.tensor(
+                    [
+                        sum(float(P[s, a, t] * (R[s, a, t] + 0.9 * W[t])) for t in range(4))
+                        for a in range(3)
+                    ]
+                ).max()
+                for s in range(4)
+            ]
+        ).to(F64)
+        changes.append(float((W_new - W).abs().max()))
+        W = W_new
+    tol = (changes[2] + changes[3]) / 2
+    V = ref.value_iteration(P, R, 0.9, tol=tol)[0]
+    torch.testing.assert_close(V, ref.value_iteration(P, R, 0.9, tol=0.0, max_iter=4)[0])
+
+
 # ----------------------------------------------------------------------------- q3
 
 
@@ -256,6 +288,15 @@ def test_ppo_clip_against_autograd_and_cases():
     assert torch.all(grad[clipped_out] == 0)
     assert torch.all(grad[~clipped_out] != 0)
     assert float(ref.ppo_clip_objective(old, old, adv, 0.2)) == pytest.approx(float(adv.mean()))
+    # a single sample: ρ = e^0.3 > 1.2 with A = 2 is clipped to 2·1.2; with A = −2 it is not
+    one = torch.tensor([0.3], dtype=F64)
+    zero = torch.zeros(1, dtype=F64)
+    two = torch.tensor([2.0], dtype=F64)
+    assert ref.ppo_clip_objective(one, zero, two, 0.2).shape == ()
+    assert float(ref.ppo_clip_objective(one, zero, two, 0.2)) == pytest.approx(2.4, rel=1e-12)
+    assert float(ref.ppo_clip_objective(one, zero, -two, 0.2)) == pytest.approx(
+        -2 * np.exp(0.3), rel=1e-12
+    )
 
 
 def test_grpo_and_dpo():
@@ -274,6 +315,11 @@ def test_grpo_and_dpo():
     assert float(ref.dpo_loss(big, zero, zero, zero, 1.0)) == 0.0
     lo = ref.dpo_loss(w + 1.0, l, rw, rl, 0.5)
     assert lo < ref.dpo_loss(w, l, rw, rl, 0.5)
+    # the smallest batches: one answer in a group (advantage 0), one preference pair
+    assert ref.grpo_advantages(torch.tensor([0.7], dtype=F64)).tolist() == [0.0]
+    one = [torch.tensor([v], dtype=F64) for v in (-1.0, -2.0, -1.5, -1.5)]
+    assert ref.dpo_loss(*one, 0.5).shape == ()
+    assert float(ref.dpo_loss(*one, 0.5)) == pytest.approx(np.log1p(np.exp(-0.5)), rel=1e-12)
 
 
 # ----------------------------------------------------------------------------- q6

@@ -21,8 +21,8 @@ def q_affine(ns, P, R, gamma):
 
 
 @probe
-def vi(ns, P, R, gamma, affine, part, max_iter=None):
-    # part: "V, Q", "pi" or "V, pi"
+def vi(ns, P, R, gamma, affine, part, max_iter=None, tol=None):
+    # part: "V, Q", "pi" or "V, pi"; max_iter and tol: passed by keyword where not None
     torch.set_num_threads(1)
     scope = getattr(ns.value_iteration, "__globals__", None)
     own = scope.get("q_from_v") if isinstance(scope, dict) else None
@@ -45,10 +45,12 @@ def vi(ns, P, R, gamma, affine, part, max_iter=None):
     if own is not None:
         scope["q_from_v"] = q_from_v
     try:
-        if max_iter is None:
-            V, Q, pi = ns.value_iteration(P, R, gamma)
-        else:
-            V, Q, pi = ns.value_iteration(P, R, gamma, max_iter=max_iter)
+        options = {}
+        if max_iter is not None:
+            options["max_iter"] = max_iter
+        if tol is not None:
+            options["tol"] = tol
+        V, Q, pi = ns.value_iteration(P, R, gamma, **options)
     finally:
         if own is not None:
             scope["q_from_v"] = own
@@ -100,6 +102,66 @@ def test_q2_max_iter(grade):
             "V, Q",
             max_iter,
             case=f"random MDP S={P.shape[0]}, γ=0.9, max_iter={max_iter} (case {i})",
+            **T2,
+        )
+
+
+def _sweep_changes(P, R, gamma, n):
+    """max_s |V_k − V_{k−1}| for the first n sweeps from V = 0, on the trusted side."""
+    V = torch.zeros(P.shape[0], dtype=F64)
+    changes = []
+    for _ in range(n):
+        V_new = (P * (R + gamma * V[None, None, :])).sum(-1).max(dim=1).values
+        changes.append(float((V_new - V).abs().max()))
+        V = V_new
+    return changes
+
+
+def test_q2_tol(grade):
+    # the stopping rule "until max_s |V_new − V| < tol", with a loose tol: value iteration
+    # must stop after the first sweep whose change is below tol, and return that sweep's V
+    n = 6
+    P = torch.zeros(n, 2, n, dtype=F64)
+    R = torch.zeros(n, 2, n, dtype=F64)
+    for s in range(n - 1):
+        P[s, 0, max(s - 1, 0)] = 1.0
+        P[s, 1, s + 1] = 1.0
+    R[n - 2, 1, n - 1] = 1.0
+    P[n - 1, :, n - 1] = 1.0
+    # γ = 0.5: sweep k changes V by exactly 0.5^(k−1) (exact in float64), so the 3rd
+    # sweep's change 0.25 is not < tol = 0.25: a 4th sweep runs (change 0.125) and stops
+    affine = grade.reference(q_affine, P, R, 0.5)
+    grade.compare(
+        vi,
+        P,
+        R,
+        0.5,
+        affine,
+        "V, Q",
+        None,
+        0.25,
+        case="the notes' grid world, γ = 0.5, tol = 0.25: the sweep changes are 1, 0.5, "
+        "0.25, 0.125, so V after exactly 4 sweeps (a change equal to tol does not stop)",
+        **T2,
+    )
+    for i, gen in grade.cases(1):
+        P, R = _mdp(gen)
+        # the max-norm change shrinks by a factor ≤ γ = 0.9 per sweep (a contraction):
+        # a tol halfway between the 3rd and 4th changes is ≥ 5% away from both
+        c = _sweep_changes(P, R, 0.9, 4)
+        tol = (c[2] + c[3]) / 2
+        affine = grade.reference(q_affine, P, R, 0.9)
+        grade.compare(
+            vi,
+            P,
+            R,
+            0.9,
+            affine,
+            "V, Q",
+            None,
+            tol,
+            case=f"random MDP S={P.shape[0]}, γ=0.9, tol={tol:.3g}: stop after the 4th sweep, "
+            f"the first whose change is below tol (case {i})",
             **T2,
         )
 

@@ -25,6 +25,11 @@ def grpo(ns, r):
 
 
 @probe
+def grpo_groups(ns, groups):
+    return [ns.grpo_advantages(r) for r in groups]
+
+
+@probe
 def dpo(ns, w, l, rw, rl, beta):
     return ns.dpo_loss(w, l, rw, rl, beta).detach()
 
@@ -42,6 +47,18 @@ def test_q5_ppo(grade):
     grade.compare(ppo, old, old, adv, 0.2, case="ρ = 1: the objective is mean(A) = 0.625", **T1)
     extreme = torch.tensor([30.0, -30.0, 30.0, -30.0], dtype=F64)
     grade.compare(ppo, extreme, old, adv, 0.2, case="extreme log-ratios ±30", **T1)
+    one_new = torch.tensor([0.3], dtype=F64)
+    one_old = torch.zeros(1, dtype=F64)
+    one_adv = torch.tensor([2.0], dtype=F64)
+    grade.compare(
+        ppo,
+        one_new,
+        one_old,
+        one_adv,
+        0.2,
+        case="a single sample (T = 1): ρ = e^0.3 > 1 + ε, A = 2, so the objective is 2·1.2 = 2.4",
+        **T1,
+    )
 
 
 def test_q5_ppo_gradient_is_zero_when_clipped(grade):
@@ -70,6 +87,12 @@ def test_q5_grpo(grade):
         case="[1, 0, 0, 1, 1] → r − 0.6 (no std scaling)",
         **T1,
     )
+    grade.compare(
+        grpo_groups,
+        [torch.tensor([0.7], dtype=F64), torch.tensor([1.0, 0.0], dtype=F64)],
+        case="the smallest groups: one answer [0.7] → [0], and two answers [1, 0] → [0.5, −0.5]",
+        **T1,
+    )
 
 
 def test_q5_dpo(grade):
@@ -91,5 +114,15 @@ def test_q5_dpo(grade):
         zero,
         1.0,
         case="margins ±2000: a stable softplus form gives 1000, not inf or nan",
+        **T1,
+    )
+    grade.compare(
+        dpo,
+        torch.tensor([-1.0], dtype=F64),
+        torch.tensor([-2.0], dtype=F64),
+        torch.tensor([-1.5], dtype=F64),
+        torch.tensor([-1.5], dtype=F64),
+        0.5,
+        case="a batch of one pair: margin 1, β = 0.5, loss softplus(−0.5) ≈ 0.474",
         **T1,
     )
