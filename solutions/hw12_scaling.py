@@ -484,7 +484,7 @@ def peak_inflight(grid: Grid) -> list[int]:
     That is the number of micro-batches whose activations a stage must hold at once.
 
     Returns:
-        A list of ``p`` ints.
+        A list of ``p`` ints. The grid may be a schedule's first steps: an idle stage gets 0.
     """
     # BEGIN SOLUTION q4
     p = len(grid[0])

@@ -173,6 +173,8 @@ def test_segment_bounds():
             assert set(sizes) <= {n // k, math.ceil(n / k)} and sizes[-1] == max(sizes)
     with pytest.raises(ValueError):
         ref.segment_bounds(3, 4)
+    with pytest.raises(ValueError):
+        ref.segment_bounds(5, 0)
 
 
 @pytest.mark.parametrize("n", [5, 16])
@@ -295,6 +297,27 @@ def test_measured_bytes_with_sqrt_n_segments_within_twice_the_bound():
     assert plain == (n + 1) * unit and measured < plain / 2
 
 
+def _hook_count(layers: torch.nn.ModuleList) -> int:
+    kinds = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks")
+    glob = torch.nn.modules.module
+    return sum(len(getattr(m, a)) for m in layers.modules() for a in kinds) + sum(
+        len(getattr(glob, "_global" + a)) for a in kinds
+    )
+
+
+@pytest.mark.parametrize("k", [1, 2, 5])
+def test_measure_peak_bytes_removes_its_hooks_and_leaves_the_gradient(k):
+    # the docstring's side effects: no hook left, and .grad the gradient of sum(out)
+    layers = ref.mlp(5, 4, seed=k, dtype=F64)
+    x = torch.randn(3, 4, dtype=F64, requires_grad=True)
+    params = list(layers.parameters())
+    full = torch.autograd.grad(ref.plain_forward(layers, x).sum(), params)
+    before = _hook_count(layers)
+    ref.measure_peak_bytes(layers, x, k)
+    assert _hook_count(layers) == before
+    _close([prm.grad for prm in params], list(full))
+
+
 # =============================================================================== part B
 
 
@@ -321,6 +344,17 @@ def test_schedules_against_lecture_theory(p, m):
         warm = min(p - 1 - s, m)
         steady = ops[warm : warm + 2 * (m - warm)]
         assert steady == ["F", "B"] * (m - warm)
+
+
+def test_peak_inflight_of_a_schedules_first_steps():
+    # by brute force: a stage's most F's minus B's over the prefixes of the given steps
+    p, m = 4, 3
+    for grid in (ref.gpipe_schedule(p, m), ref.one_f_one_b_schedule(p, m)):
+        for steps in range(1, len(grid) + 1):
+            signs = [[0 if c is None else 1 if c[0] == "F" else -1 for c in row] for row in grid]
+            held = [max(sum(r[s] for r in signs[:u]) for u in range(steps + 1)) for s in range(p)]
+            assert ref.peak_inflight(grid[:steps]) == held
+    assert ref.peak_inflight([[("F", 0), None, None]]) == [1, 0, 0]
 
 
 def test_bubble_limits():
@@ -379,7 +413,21 @@ def test_validate_schedule_rejects_corrupted_grids():
     def short_row(g):
         g[0] = g[0][:2]
 
-    for corrupt in (duplicate, missing, out_of_range, bad_op, short_row):
+    def triple(g):
+        g[where[("B", 0, m - 1)]][0] = ("B", m - 1, 0)
+
+    def float_index(g):
+        g[where[("B", 0, m - 1)]][0] = ("B", float(m - 1))
+
+    def negative_index(g):
+        g[where[("B", 0, 0)]][0] = ("B", -1)
+
+    def b_before_own_f(g):  # on the last stage, so that no other dependency breaks
+        g.insert(where[("F", p - 1, 0)], [None] * (p - 1) + [("B", 0)])
+        g[where[("B", p - 1, 0)] + 1][p - 1] = None
+
+    corruptions = (duplicate, missing, out_of_range, bad_op, short_row, triple, float_index)
+    for corrupt in (*corruptions, negative_index, b_before_own_f):
         assert ref.validate_schedule(edit(corrupt), p, m) is False, corrupt.__name__
     assert ref.validate_schedule(good, p, m + 1) is False
     assert ref.validate_schedule(good, p + 1, m) is False
@@ -468,6 +516,34 @@ def test_stage_ops_compose_to_the_model_gradient():
     _close([prm.grad for prm in params], list(full))
 
 
+def test_loss_grad_of_cross_entropy_is_softmax_minus_one_hot():
+    # d/d out of w * CE(out, y) (mean over N rows) = w (softmax(out) - onehot(y)) / N
+    g = torch.Generator().manual_seed(3)
+    out = torch.randn(4, 3, generator=g, dtype=F64)
+    y = torch.tensor([2, 0, 1, 2])
+    ce = torch.nn.functional.cross_entropy
+    onehot = torch.nn.functional.one_hot(y, 3).to(F64)
+    expected = 0.5 * (torch.softmax(out, dim=1) - onehot) / 4
+    assert torch.allclose(ref.loss_grad(out, y, ce, 0.5), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_stale_grads_are_reset_before_accumulating():
+    # accumulated_grad and run_schedule start from .grad = None, whatever was there
+    layers = ref.mlp(4, 3, seed=9, dtype=F64)
+    X, Y = _regression(7, 3, 4)
+    loss = torch.nn.functional.mse_loss
+    params = list(layers.parameters())
+    full = list(torch.autograd.grad(loss(ref.plain_forward(layers, X), Y), params))
+    for prm in params:
+        prm.grad = torch.ones_like(prm)
+    _close(ref.accumulated_grad(torch.nn.Sequential(*layers), loss, X, Y, 3), full)
+    stages = ref.split_stages(layers, 2)
+    for prm in params:
+        prm.grad = torch.ones_like(prm)
+    grads, _ = ref.run_schedule(stages, X, Y, loss, 3, ref.gpipe_schedule(2, 3))
+    _close([g for st in grads for g in st], full)
+
+
 @pytest.mark.parametrize(
     "p, n_layers, N, m", [(1, 3, 5, 2), (2, 4, 7, 3), (3, 5, 9, 4), (4, 8, 10, 8)]
 )
@@ -536,6 +612,11 @@ def test_plot_schedule_cells_and_texts():
     )
     assert texts == expected and len(texts) == 2 * p * m
     assert len(ax.patches) == p * len(grid)
+    # one bar per cell: ax.barh(s, 1, left=t) spans [t, t + 1] and is centred on s
+    bars = sorted((b.get_x(), b.get_width(), b.get_y() + b.get_height() / 2) for b in ax.patches)
+    cells = sorted((t, 1, s) for t, row in enumerate(grid) for s in range(len(row)))
+    assert len(bars) == len(cells)
+    assert all(b == pytest.approx(c, abs=1e-12) for b, c in zip(bars, cells))
     assert ax.yaxis_inverted() and ax.get_xlabel() and ax.get_ylabel()
     plt.close(fig)
 

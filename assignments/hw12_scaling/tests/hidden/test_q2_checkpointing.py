@@ -278,3 +278,13 @@ def test_q2_segment_bounds(grade):
         case="segment_bounds(7, 3), and segment_bounds(3, 4) raises ValueError",
         **T0,
     )
+    # k = 0 is below the allowed range (no segments): a ValueError, not a division by zero
+    grade.compare(
+        bounds_then_invalid,
+        5,
+        2,
+        5,
+        0,
+        case="segment_bounds(5, 2), and segment_bounds(5, 0) (zero segments) raises ValueError",
+        **T0,
+    )

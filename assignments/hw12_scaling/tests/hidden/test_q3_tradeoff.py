@@ -55,6 +55,69 @@ def measured(ns, n, width, batch, ks, seed, bounds):
 
 
 @probe
+def measured_side_effects(ns, n, width, batch, k, seed, bounds):
+    # what measure_peak_bytes leaves behind: the hooks it registered (there should be none
+    # left) and the parameters' .grad, next to the .grad that the notebook's own
+    # checkpointed_forward gives for out.backward(torch.ones_like(out)) (so that a q2 bug
+    # is not charged here); segment_bounds is swapped as in `measured`
+    torch.set_num_threads(1)
+    g = torch.Generator().manual_seed(seed)
+    F64 = torch.float64
+    layers = torch.nn.ModuleList()
+    for _ in range(n):
+        lin = torch.nn.Linear(width, width, dtype=F64)
+        with torch.no_grad():
+            lin.weight.copy_(torch.rand(width, width, generator=g, dtype=F64) - 0.5)
+            lin.bias.copy_(torch.rand(width, generator=g, dtype=F64) - 0.5)
+        layers.append(torch.nn.Sequential(lin, torch.nn.Tanh()))
+    x = torch.randn(batch, width, generator=g, dtype=F64).requires_grad_(True)
+    params = list(layers.parameters())
+    scope = getattr(ns.measure_peak_bytes, "__globals__", None)
+    own = scope.get("segment_bounds") if isinstance(scope, dict) else None
+    table = {(int(n), int(k)): [int(b) for b in bounds]}
+
+    def segment_bounds(n_layers, n_segments):
+        try:
+            return list(table[(int(n_layers), int(n_segments))])
+        except (KeyError, TypeError, ValueError):
+            return own(n_layers, n_segments)
+
+    def hooks():
+        kinds = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks")
+        found = sum(len(getattr(m, a, {})) for m in layers.modules() for a in kinds)
+        glob = torch.nn.modules.module
+        return found + sum(len(getattr(glob, "_global" + a, {})) for a in kinds)
+
+    def grads():
+        return [None if t.grad is None else t.grad.detach().clone() for t in params]
+
+    if own is not None:
+        scope["segment_bounds"] = segment_bounds
+    try:
+        before = hooks()
+        nbytes = int(ns.measure_peak_bytes(layers, x, k))
+        left = hooks() - before
+        after = grads()
+        for t in [x, *params]:
+            t.grad = None
+        try:
+            out = ns.checkpointed_forward(layers, x, k)
+            out.backward(torch.ones_like(out))
+            expected = grads()
+        except Exception as exc:
+            expected = f"checkpointed_forward raised {type(exc).__name__}"
+    finally:
+        if own is not None:
+            scope["segment_bounds"] = own
+    return {
+        "bytes": nbytes,
+        "hooks left": int(left),
+        "grads after measure_peak_bytes": after,
+        "grads of checkpointed_forward": expected,
+    }
+
+
+@probe
 def reference_bounds(ns, n, ks):
     return [[int(b) for b in ns.segment_bounds(n, k)] for k in ks]
 
@@ -166,6 +229,43 @@ def test_q3_measured_peak(grade):
         )
         if not ok:
             grade.records[-1].message += note
+    _side_effects(grade, note)
+
+
+def _side_effects(grade, note):
+    # the docstring's side effects: the hooks are removed after, and the backward of
+    # out.backward(torch.ones_like(out)) accumulates into the parameters' .grad
+    n, k = 5, 2
+    case = (
+        f"{n} blocks, k={k}: the peak bytes, no hook left on the blocks afterwards, and the "
+        "parameters' .grad holding the gradient of out.backward(torch.ones_like(out))"
+    )
+    bounds = grade.reference(reference_bounds, n, [k])[0]
+    got, ref = grade.run_and_reference(measured_side_effects, n, 4, 2, k, 11, bounds, case=case)
+    if got is None:
+        grade.records[-1].message += note
+        return
+    try:
+        right = got["bytes"] == ref["bytes"]
+        left = got["hooks left"]
+        mine, expected = got["grads after measure_peak_bytes"], got["grads of checkpointed_forward"]
+        same = compare(expected, mine, Tolerance(**T1)) is None
+    except Exception:  # not the probe's dict
+        right, left, same = False, None, False
+    if not right:
+        message = "the peak bytes are not the expected ones (see the other measurement cases)"
+    elif left != 0:
+        message = (
+            f"measure_peak_bytes left {escape_markdown(repr(left))[:40]} module hook(s) "
+            "registered on the model: remove them after the measurement"
+        )
+    else:
+        message = (
+            "after measure_peak_bytes, the parameters' .grad is not the gradient that "
+            "out.backward(torch.ones_like(out)) accumulates (compared with what your "
+            "checkpointed_forward gives for that backward)"
+        )
+    grade.check(right and left == 0 and same, case=case, message=message + note)
 
 
 def test_q3_measurement_agrees_with_model(grade):

@@ -42,9 +42,11 @@ def validate(ns, grid, p, m):
 
 @probe
 def validate_each(ns, grids, p, m):
+    # cells travel as lists: each becomes a tuple of the entries it has (a malformed cell
+    # stays malformed: three entries stay three)
     out = []
     for grid in grids:
-        cells = [[None if c is None else (c[0], c[1]) for c in row] for row in grid]
+        cells = [[c if c is None else tuple(c) for c in row] for row in grid]
         out.append(bool(ns.validate_schedule(cells, p, m)))
     return out
 
@@ -194,7 +196,45 @@ def _corruptions(grid, p, m):
     g = [list(r) for r in grid] + [[["X", 0]] + [None] * (p - 1)]
     out["an op named 'X'"] = g
     out["rows with p + 1 cells"] = [[*r, None] for r in grid]
+    g = [list(r) for r in grid]
+    g[where[("B", 0, m - 1)]][0] = ["B", m - 1, 0]
+    out["B(0, m-1) written as a triple ('B', m-1, 0): not a pair"] = g
+    g = [list(r) for r in grid]
+    g[where[("B", 0, m - 1)]][0] = ["B", float(m - 1)]
+    out["B(0, m-1) with the float index m-1.0: not an int"] = g
+    g = [list(r) for r in grid]
+    g[where[("B", 0, 0)]][0] = ["B", -1]
+    out["B(0, 0) renamed B(0, -1): a negative index, in its place"] = g
+    # the ordering faults below are made one at a time on a spread copy of the grid (two
+    # idle rows around every step), so that each breaks exactly one dependency
+    when = _spread(grid)
+    late = when[("F", 1, m - 1)] - 2
+    when[("F", 0, m - 1)] = when[("F", 1, m - 1)] = late
+    out["F(1, m-1) in the same step as F(0, m-1): broken dependency"] = _render(when, p)
+    when = _spread(grid)
+    when[("B", p - 1, 0)] = when[("F", p - 1, 0)] - 1
+    out["B(p-1, 0) one step before F(p-1, 0): broken dependency"] = _render(when, p)
+    when = _spread(grid)
+    late = when[("B", p - 2, 0)] - 2
+    when[("B", p - 1, 0)] = when[("B", p - 2, 0)] = late
+    out["B(p-2, 0) in the same step as B(p-1, 0): broken dependency"] = _render(when, p)
     return out
+
+
+def _spread(grid):
+    """Each op's step in a copy of ``grid`` with two idle rows around every step."""
+    return {
+        (c[0], s, c[1]): 3 * t + 1 for t, row in enumerate(grid) for s, c in enumerate(row) if c
+    }
+
+
+def _render(when, p):
+    """The grid of the steps in ``when``; no two ops share a cell."""
+    rows = [[None] * p for _ in range(max(when.values()) + 1)]
+    for (op, s, j), t in when.items():
+        assert rows[t][s] is None, "two ops in one cell"
+        rows[t][s] = [op, j]
+    return rows
 
 
 def test_q4_validate_schedule(grade):
@@ -243,3 +283,10 @@ def test_q4_peaks(grade):
     # the peak comes after a backward: F0 B0 F1 F2 B1 B2 on one stage holds two at once
     order = [["F", 0], ["B", 0], ["F", 1], ["F", 2], ["B", 1], ["B", 2]]
     grade.compare(peaks, [[c] for c in order], case="one stage: F0 B0 F1 F2 B1 B2 (peak 2)", **T0)
+    # a prefix of a schedule: the stages that have run no forward yet hold nothing
+    grade.compare(
+        peaks,
+        [[["F", 0], None, None]],
+        case="the first step of GPipe p=3 alone, a one-row grid: peaks [1, 0, 0]",
+        **T0,
+    )

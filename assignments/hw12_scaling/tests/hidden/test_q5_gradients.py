@@ -11,7 +11,7 @@ from autograder.testing import T1, probe
 
 
 @probe
-def accumulate(ns, sizes, N, n_micro, loss_name, seed):
+def accumulate(ns, sizes, N, n_micro, loss_name, seed, stale):
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(seed)
     F64 = torch.float64
@@ -31,11 +31,15 @@ def accumulate(ns, sizes, N, n_micro, loss_name, seed):
     else:
         loss_fn = torch.nn.functional.cross_entropy
         Y = torch.randint(0, sizes[-1], (N,), generator=g)
+    if stale:  # .grad left over from an earlier backward, which the call must reset
+        for prm in model.parameters():
+            prm.grad = torch.rand(prm.shape, generator=g, dtype=F64)
     return [t.detach() for t in ns.accumulated_grad(model, loss_fn, X, Y, n_micro)]
 
 
 @probe
-def data_parallel(ns, sizes, N, n_workers, seed):
+def data_parallel(ns, sizes, N, n_workers, seed, loss_name):
+    # n_workers: an int, or a list of them (each run on the same model and data)
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(seed)
     F64 = torch.float64
@@ -49,18 +53,35 @@ def data_parallel(ns, sizes, N, n_workers, seed):
         layers += [lin, torch.nn.Tanh()]
     model = torch.nn.Sequential(*layers[:-1])
     X = torch.randn(N, sizes[0], generator=g, dtype=F64)
-    Y = torch.randn(N, sizes[-1], generator=g, dtype=F64)
-    grads = ns.data_parallel_grad(model, torch.nn.functional.mse_loss, X, Y, n_workers)
-    # the model's .grad as the call left them (None, as the reference leaves them)
-    return {
-        "grads": [t.detach() for t in grads],
-        ".grad after": [p.grad for p in model.parameters()],
-    }
+    if loss_name == "mse":
+        loss_fn = torch.nn.functional.mse_loss
+        Y = torch.randn(N, sizes[-1], generator=g, dtype=F64)
+    else:
+        loss_fn = torch.nn.functional.cross_entropy
+        Y = torch.randint(0, sizes[-1], (N,), generator=g)
+    out = {}
+    for w in n_workers if isinstance(n_workers, list) else [n_workers]:
+        grads = ns.data_parallel_grad(model, loss_fn, X, Y, w)
+        # the model's .grad as the call left them (None, as the reference leaves them)
+        out[f"n_workers={w}"] = {
+            "grads": [t.detach() for t in grads],
+            ".grad after": [p.grad for p in model.parameters()],
+        }
+    return out if isinstance(n_workers, list) else out[f"n_workers={n_workers}"]
 
 
 @probe
 def allreduce(ns, per_worker):
     return [t.detach() for t in ns.allreduce_mean([list(w) for w in per_worker])]
+
+
+@probe
+def allreduce_one_and_many(ns, one, many):
+    # a single worker's list (the mean is that list) and several workers' lists
+    return {
+        "1 worker": [t.detach() for t in ns.allreduce_mean([list(one)])],
+        f"{len(many)} workers": [t.detach() for t in ns.allreduce_mean([list(w) for w in many])],
+    }
 
 
 @probe
@@ -96,7 +117,16 @@ def stage_ops(ns, width, N, seed):
 
 
 @probe
-def pipeline(ns, n_blocks, width, p, N, m, grid, seed):
+def loss_gradient(ns, out, y, loss_name, weight):
+    loss_fn = {
+        "mse": torch.nn.functional.mse_loss,
+        "cross_entropy": torch.nn.functional.cross_entropy,
+    }[loss_name]
+    return ns.loss_grad(out, y, loss_fn, weight)
+
+
+@probe
+def pipeline(ns, n_blocks, width, p, N, m, grid, seed, stale):
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(seed)
     F64 = torch.float64
@@ -112,6 +142,9 @@ def pipeline(ns, n_blocks, width, p, N, m, grid, seed):
     X = torch.randn(N, width, generator=g, dtype=F64)
     Y = torch.randn(N, width, generator=g, dtype=F64)
     cells = [[None if c is None else (c[0], c[1]) for c in row] for row in grid]
+    if stale:  # .grad left over from an earlier run, which the call must reset
+        for prm in [prm for st in stages for prm in st.parameters()]:
+            prm.grad = torch.rand(prm.shape, generator=g, dtype=F64)
     grads, peaks = ns.run_schedule(stages, X, Y, torch.nn.functional.mse_loss, m, cells)
     return {"grads": [[t.detach() for t in st] for st in grads], "peaks": [int(v) for v in peaks]}
 
@@ -142,9 +175,34 @@ def test_q5_accumulated_grad(grade):
             n_micro,
             loss,
             seed,
+            False,
             case=f"layer sizes {sizes}, N={N}, {n_micro} micro-batches, {loss}",
             **T1,
         )
+    grade.compare(
+        accumulate,
+        [4, 5, 3],
+        7,
+        3,
+        "mse",
+        21,
+        True,
+        case="layer sizes [4, 5, 3], N=7 in 3 micro-batches (3, 2, 2 rows), mse, the model's "
+        ".grad already holding an earlier gradient (it must be reset first)",
+        **T1,
+    )
+    grade.compare(
+        accumulate,
+        [3, 4, 3],
+        5,
+        1,
+        "cross_entropy",
+        22,
+        False,
+        case="layer sizes [3, 4, 3], N=5, n_micro=1 (one micro-batch: the whole batch), "
+        "cross_entropy",
+        **T1,
+    )
 
 
 # weight: an all-reduce that averages is the point of data parallelism
@@ -161,10 +219,32 @@ def test_q5_data_parallel(grade):
             N,
             W,
             seed,
+            "mse",
             case=f"layer sizes {sizes}, N={N}, {W} workers"
             + (" (unequal shards)" if i == 3 else ""),
             **T1,
         )
+    grade.compare(
+        data_parallel,
+        [3, 4, 3],
+        8,
+        2,
+        31,
+        "cross_entropy",
+        case="layer sizes [3, 4, 3], N=8, 2 workers, cross_entropy with class-index targets",
+        **T1,
+    )
+    # one worker is the full-batch gradient; credited next to two workers on the same model
+    grade.compare(
+        data_parallel,
+        [4, 3, 2],
+        6,
+        [1, 2],
+        32,
+        "mse",
+        case="layer sizes [4, 3, 2], N=6, mse: one worker (n_workers=1), then 2 workers",
+        **T1,
+    )
     for _i, gen in grade.cases(2):
         W = _int(gen, 1, 4)
         shapes = [(3,), (2, 2)]
@@ -172,6 +252,17 @@ def test_q5_data_parallel(grade):
             [torch.randn(s, generator=gen, dtype=torch.float64) for s in shapes] for _ in range(W)
         ]
         grade.compare(allreduce, per, case=f"allreduce_mean over {W} workers", **T1)
+    g = torch.Generator().manual_seed(33)
+    shapes = [(2,), (3, 2)]
+    one = [torch.randn(s, generator=g, dtype=torch.float64) for s in shapes]
+    many = [[torch.randn(s, generator=g, dtype=torch.float64) for s in shapes] for _ in range(3)]
+    grade.compare(
+        allreduce_one_and_many,
+        one,
+        many,
+        case="allreduce_mean of a single worker's list (it is its own mean), and over 3 workers",
+        **T1,
+    )
 
 
 def test_q5_tp_mlp(grade):
@@ -195,17 +286,34 @@ def test_q5_stage_ops(grade):
             case=f"stage_forward, loss_grad (weight 0.25), stage_backward on one Linear+Tanh stage, width {width}, {N} rows",
             **T1,
         )
+    g = torch.Generator().manual_seed(41)
+    logits = torch.randn(4, 3, generator=g, dtype=torch.float64)
+    labels = torch.tensor([2, 0, 1, 2])
+    grade.compare(
+        loss_gradient,
+        logits,
+        labels,
+        "cross_entropy",
+        0.5,
+        case="loss_grad of cross_entropy(out, y), weight 0.5, 4 rows of 3 logits, "
+        "class-index targets y",
+        **T1,
+    )
 
 
 def _pipeline_cases(grade, kind):
-    fixed = [(4, 8, 4, 10, 8)]  # lecture case: 4 stages, 8 micro-batches
+    # (p, blocks, width, N, m, the stages' .grad already set, what the case adds)
+    fixed = [(4, 8, 4, 10, 8, False, "")]  # lecture case: 4 stages, 8 micro-batches
     for _i, gen in grade.cases(3):
         p = _int(gen, 1, 4)
         n_blocks = p + _int(gen, 0, 3)
         m = _int(gen, 1, 6)
         N = m + _int(gen, 0, 5)
-        fixed.append((p, n_blocks, _int(gen, 2, 5), N, m))
-    for j, (p, n_blocks, width, N, m) in enumerate(fixed):
+        fixed.append((p, n_blocks, _int(gen, 2, 5), N, m, False, ""))
+    stale = "the stages' .grad already holding an earlier gradient (it must be reset first), "
+    fixed.append((3, 4, 3, 9, 4, True, stale))
+    fixed.append((2, 3, 3, 4, 1, False, "a single micro-batch (m=1), "))
+    for j, (p, n_blocks, width, N, m, stale, words) in enumerate(fixed):
         grid = grade.reference(make_grid, kind, p, m)
         grade.compare(
             pipeline,
@@ -216,8 +324,10 @@ def _pipeline_cases(grade, kind):
             m,
             grid,
             1000 + j,
+            stale,
             case=f"{'GPipe' if kind == 'gpipe' else '1F1B'} grid, p={p} stages ({n_blocks} blocks), "
-            f"N={N} rows in m={m} micro-batches: gradients (T1) and stored micro-batches (exact)",
+            f"N={N} rows in m={m} micro-batches, {words}"
+            "gradients (T1) and stored micro-batches (exact)",
             **T1,
         )
 

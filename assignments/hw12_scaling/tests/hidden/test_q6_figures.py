@@ -62,9 +62,19 @@ def schedule_fig(ns, grid):
             ]
             for t in ax.texts
         ]
+        # each bar as [left, width, centre height]: ax.barh(s, 1, left=t) is [t, 1, s]
+        cells = []
+        for bar in ax.patches:
+            try:
+                x, w = float(bar.get_x()), float(bar.get_width())
+                y, h = float(bar.get_y()), float(bar.get_height())
+            except AttributeError:  # not a rectangle: counted in bars, not placed
+                continue
+            cells.append([round(x, 6), round(w, 6), round(y + h / 2, 6)])
         out.update(
             texts=sorted(texts),
             bars=len(ax.patches),
+            bar_cells=sorted(cells),
             labelled=bool(ax.get_xlabel()) and bool(ax.get_ylabel()),
             stage_0_on_top=bool(ax.yaxis_inverted()),
         )
@@ -114,7 +124,8 @@ def test_q6_schedule_chart(grade):
         grade.compare(
             schedule_fig,
             grid,
-            case=f"{'GPipe' if kind == 'gpipe' else '1F1B'} p={p}, m={m}: texts, bars, labels",
+            case=f"{'GPipe' if kind == 'gpipe' else '1F1B'} p={p}, m={m}: texts, one bar per "
+            "cell (left = step, width 1, centred on the stage), labels",
             **T1,
         )
 
