@@ -216,6 +216,12 @@ def test_q4_protocol_comparison(grade):
     grade.compare(
         comparison, spaces, 2, 20, 4, table, case="2 protocols, 2 trials × 20 steps", **T2
     )
+    # another seed: the trials' Halton points and training runs follow `seed`
+    one = {"lr-only": {"momentum": {"lr": (1e-3, 1.0, "log")}}}
+    table = grade.reference(sample_table, [[one["lr-only"]["momentum"], 2, 9, "halton"]])
+    grade.compare(
+        comparison, one, 2, 10, 9, table, case="1 protocol, 2 trials × 10 steps, seed 9", **T2
+    )
 
 
 def test_q4_sgd_subset_of_momentum(grade):
