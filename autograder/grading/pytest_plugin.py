@@ -266,6 +266,12 @@ class GradingSession:
             entry = functions.setdefault(
                 key, {"assignment": assignment, "question": qid, "items": [], "weight": weight}
             )
+            if weight != entry["weight"]:  # a weight on one pytest.param: the function's is meant
+                problems.append(
+                    f"{item.nodeid}: a weight is the test function's, the same for all its "
+                    "parameter sets (mark the function, not one pytest.param)"
+                )
+                continue
             entry["items"].append(item)
         # A question's points are split over its test functions in proportion to their
         # weights, a function's share evenly over its parameter sets.

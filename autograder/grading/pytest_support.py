@@ -60,9 +60,15 @@ def declared_weight(item: pytest.Item) -> float:
     """The weight of ``item``'s test function (``@pytest.mark.weight(w)``, default 1): its
     share of the question's points relative to the question's other test functions.
     Raises ValueError, for the test's author, on a weight that is not in (0, 10]."""
-    marker = item.get_closest_marker("weight")
-    if marker is None:
+    markers = list(item.iter_markers("weight"))
+    if not markers:
         return 1.0
+    if len(markers) > 1:  # on a class and its function, or on one pytest.param too
+        raise ValueError(
+            "a test function has one weight, the same for all its parameter sets (mark the "
+            "function alone, not its class or one pytest.param as well)"
+        )
+    marker = markers[0]
     if len(marker.args) != 1 or marker.kwargs:
         raise ValueError("@pytest.mark.weight takes one number, e.g. @pytest.mark.weight(2)")
     (weight,) = marker.args

@@ -360,3 +360,18 @@ def test_a_weight_out_of_range_is_the_authors_error(tmp_path, bad):
     course = _course_with(tmp_path, aid, {"test_q2_weighted.py": text})
     with pytest.raises((GraderFault, SpecError), match="weight"):
         collect_tests(course.assignment(aid.split("_")[0]))
+
+
+def test_a_weight_on_one_parameter_set_is_the_authors_error(tmp_path):
+    text = WEIGHTED.replace(
+        '@pytest.mark.parametrize("b", [5, 6])',
+        '@pytest.mark.parametrize("b", [5, pytest.param(6, marks=pytest.mark.weight(4))])',
+    )
+    course = _course_with(tmp_path, "hw87_param", {"test_q2_weighted.py": text})
+    with pytest.raises((GraderFault, SpecError), match="same for all its parameter sets"):
+        collect_tests(course.assignment("hw87"))
+    # and with no weight on the function: one parameter set's alone is refused too
+    text = text.replace("@pytest.mark.weight(2)\n", "")
+    course = _course_with(tmp_path / "b", "hw86_param", {"test_q2_weighted.py": text})
+    with pytest.raises((GraderFault, SpecError), match="same for all its parameter sets"):
+        collect_tests(course.assignment("hw86"))
