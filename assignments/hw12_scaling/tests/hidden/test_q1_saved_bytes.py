@@ -7,20 +7,16 @@ with the notebook's ``mlp``), so a broken given helper cannot fail these cases.
 
 import torch
 
-from autograder.testing import T0, probe
+from autograder.testing import T0, assignment_helpers, probe
+
+helpers = assignment_helpers(__file__)
 
 
 @probe
 def stack_bytes(ns, n, width, batch, seed, x_requires_grad):
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(seed)
-    layers = torch.nn.ModuleList()
-    for _ in range(n):
-        lin = torch.nn.Linear(width, width)
-        with torch.no_grad():
-            lin.weight.copy_(torch.rand(width, width, generator=g) - 0.5)
-            lin.bias.copy_(torch.rand(width, generator=g) - 0.5)
-        layers.append(torch.nn.Sequential(lin, torch.nn.Tanh()))
+    layers = helpers.tanh_stack(n, width, g)
     x = torch.randn(batch, width, generator=g).requires_grad_(x_requires_grad)
 
     def run(z):

@@ -3,7 +3,9 @@
 import pytest
 import torch
 
-from autograder.testing import T0, T1, probe
+from autograder.testing import T0, T1, assignment_helpers, probe
+
+helpers = assignment_helpers(__file__)
 
 
 @probe
@@ -11,13 +13,7 @@ def grads_backward(ns, n, width, batch, k, seed, x_requires_grad):
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(seed)
     F64 = torch.float64
-    layers = torch.nn.ModuleList()
-    for _ in range(n):
-        lin = torch.nn.Linear(width, width, dtype=F64)
-        with torch.no_grad():
-            lin.weight.copy_(torch.rand(width, width, generator=g, dtype=F64) - 0.5)
-            lin.bias.copy_(torch.rand(width, generator=g, dtype=F64) - 0.5)
-        layers.append(torch.nn.Sequential(lin, torch.nn.Tanh()))
+    layers = helpers.tanh_stack(n, width, g, F64)
     x = torch.randn(batch, width, generator=g, dtype=F64).requires_grad_(x_requires_grad)
     target = torch.randn(batch, width, generator=g, dtype=F64)
     out = ns.checkpointed_forward(layers, x, k)
@@ -36,17 +32,11 @@ def grads_frozen_or_unused(ns, n, width, batch, k, seed, frozen_biases, unused_i
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(seed)
     F64 = torch.float64
-    layers = torch.nn.ModuleList()
-    for i in range(n):
-        lin = torch.nn.Linear(width, width, dtype=F64)
-        with torch.no_grad():
-            lin.weight.copy_(torch.rand(width, width, generator=g, dtype=F64) - 0.5)
-            lin.bias.copy_(torch.rand(width, generator=g, dtype=F64) - 0.5)
-        lin.bias.requires_grad_(i not in frozen_biases)
-        block = torch.nn.Sequential(lin, torch.nn.Tanh())
+    layers = helpers.tanh_stack(n, width, g, F64)
+    for i, block in enumerate(layers):
+        block[0].bias.requires_grad_(i not in frozen_biases)
         if i in unused_in:
             block.register_parameter("unused", torch.nn.Parameter(torch.zeros(1, dtype=F64)))
-        layers.append(block)
     x = torch.randn(batch, width, generator=g, dtype=F64).requires_grad_(True)
     out = ns.checkpointed_forward(layers, x, k)
     (out**2).sum().backward()
@@ -62,13 +52,7 @@ def grads_autograd_grad(ns, n, width, batch, k, seed):
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(seed)
     F64 = torch.float64
-    layers = torch.nn.ModuleList()
-    for _ in range(n):
-        lin = torch.nn.Linear(width, width, dtype=F64)
-        with torch.no_grad():
-            lin.weight.copy_(torch.rand(width, width, generator=g, dtype=F64) - 0.5)
-            lin.bias.copy_(torch.rand(width, generator=g, dtype=F64) - 0.5)
-        layers.append(torch.nn.Sequential(lin, torch.nn.Tanh()))
+    layers = helpers.tanh_stack(n, width, g, F64)
     x = torch.randn(batch, width, generator=g, dtype=F64, requires_grad=True)
     out = ns.checkpointed_forward(layers, x, k)
     return list(torch.autograd.grad(out.sin().sum(), [x, *layers.parameters()]))

@@ -4,8 +4,10 @@ import math
 
 import torch
 
-from autograder.testing import T0, T1, Tolerance, compare, probe
+from autograder.testing import T0, T1, Tolerance, assignment_helpers, compare, probe
 from autograder.untrusted_text import escape_markdown
+
+helpers = assignment_helpers(__file__)
 
 
 @probe
@@ -27,31 +29,14 @@ def best(ns, ns_list):
 def measured(ns, n, width, batch, ks, seed, bounds):
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(seed)
-    layers = torch.nn.ModuleList()
-    for _ in range(n):
-        lin = torch.nn.Linear(width, width)
-        with torch.no_grad():
-            lin.weight.copy_(torch.rand(width, width, generator=g) - 0.5)
-            lin.bias.copy_(torch.rand(width, generator=g) - 0.5)
-        layers.append(torch.nn.Sequential(lin, torch.nn.Tanh()))
+    layers = helpers.tanh_stack(n, width, g)
     x = torch.randn(batch, width, generator=g).requires_grad_(True)
-    scope = getattr(ns.measure_peak_bytes, "__globals__", None)
-    own = scope.get("segment_bounds") if isinstance(scope, dict) else None
     table = {(int(n), int(k)): [int(b) for b in bs] for k, bs in zip(ks, bounds)}
-
-    def segment_bounds(n_layers, n_segments):
-        try:
-            return list(table[(int(n_layers), int(n_segments))])
-        except (KeyError, TypeError, ValueError):
-            return own(n_layers, n_segments)
-
-    if own is not None:
-        scope["segment_bounds"] = segment_bounds
+    restore = helpers.swap_segment_bounds(ns, "measure_peak_bytes", table)
     try:
         return [int(ns.measure_peak_bytes(layers, x, k)) for k in ks]
     finally:
-        if own is not None:
-            scope["segment_bounds"] = own
+        restore()
 
 
 @probe
@@ -63,24 +48,10 @@ def measured_side_effects(ns, n, width, batch, k, seed, bounds):
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(seed)
     F64 = torch.float64
-    layers = torch.nn.ModuleList()
-    for _ in range(n):
-        lin = torch.nn.Linear(width, width, dtype=F64)
-        with torch.no_grad():
-            lin.weight.copy_(torch.rand(width, width, generator=g, dtype=F64) - 0.5)
-            lin.bias.copy_(torch.rand(width, generator=g, dtype=F64) - 0.5)
-        layers.append(torch.nn.Sequential(lin, torch.nn.Tanh()))
+    layers = helpers.tanh_stack(n, width, g, F64)
     x = torch.randn(batch, width, generator=g, dtype=F64).requires_grad_(True)
     params = list(layers.parameters())
-    scope = getattr(ns.measure_peak_bytes, "__globals__", None)
-    own = scope.get("segment_bounds") if isinstance(scope, dict) else None
     table = {(int(n), int(k)): [int(b) for b in bounds]}
-
-    def segment_bounds(n_layers, n_segments):
-        try:
-            return list(table[(int(n_layers), int(n_segments))])
-        except (KeyError, TypeError, ValueError):
-            return own(n_layers, n_segments)
 
     def hooks():
         kinds = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks")
@@ -91,8 +62,7 @@ def measured_side_effects(ns, n, width, batch, k, seed, bounds):
     def grads():
         return [None if t.grad is None else t.grad.detach().clone() for t in params]
 
-    if own is not None:
-        scope["segment_bounds"] = segment_bounds
+    restore = helpers.swap_segment_bounds(ns, "measure_peak_bytes", table)
     try:
         before = hooks()
         nbytes = int(ns.measure_peak_bytes(layers, x, k))
@@ -107,8 +77,7 @@ def measured_side_effects(ns, n, width, batch, k, seed, bounds):
         except Exception as exc:
             expected = f"checkpointed_forward raised {type(exc).__name__}"
     finally:
-        if own is not None:
-            scope["segment_bounds"] = own
+        restore()
     return {
         "bytes": nbytes,
         "hooks left": int(left),
@@ -168,13 +137,7 @@ def q2_forward(ns, seed):
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(seed)
     F64 = torch.float64
-    layers = torch.nn.ModuleList()
-    for _ in range(5):
-        lin = torch.nn.Linear(4, 4, dtype=F64)
-        with torch.no_grad():
-            lin.weight.copy_(torch.rand(4, 4, generator=g, dtype=F64) - 0.5)
-            lin.bias.copy_(torch.rand(4, generator=g, dtype=F64) - 0.5)
-        layers.append(torch.nn.Sequential(lin, torch.nn.Tanh()))
+    layers = helpers.tanh_stack(5, 4, g, F64)
     x = torch.randn(3, 4, generator=g, dtype=F64)
     try:
         out = ns.checkpointed_forward(layers, x, 2)
